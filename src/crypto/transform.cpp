@@ -1,0 +1,107 @@
+#include "crypto/transform.hpp"
+
+#include <algorithm>
+#include <limits>
+#include <string>
+
+#include "crypto/aead.hpp"
+#include "crypto/openssl.hpp"
+#include "crypto/random.hpp"
+#include "wire/writer.hpp"
+
+namespace smbx::crypto {
+
+namespace {
+
+constexpr std::size_t kTagOffset = 4;  // MS-SMB2 2.2.41: Signature follows ProtocolId
+
+Error crypto_error(std::string detail) {
+  return Error{.kind = ErrorKind::crypto, .wire = WireError::none, .status = 0,
+               .action = "decrypt TRANSFORM message", .detail = std::move(detail)};
+}
+
+std::string session_hex(std::uint64_t session_id) {
+  std::array<std::uint8_t, 8> be{};
+  for (std::size_t i = 0; i < be.size(); ++i) be[i] = static_cast<std::uint8_t>(session_id >> (56 - 8 * i));
+  return "0x" + to_hex(be);
+}
+
+}  // namespace
+
+Bytes encrypt_message(Cipher cipher, ByteView key, ByteView nonce, std::uint64_t session_id, ByteView plaintext) {
+  const ByteView pieces[] = {plaintext};
+  return encrypt_message(cipher, key, nonce, session_id, pieces);
+}
+
+Bytes encrypt_message(Cipher cipher, ByteView key, ByteView nonce, std::uint64_t session_id,
+                      std::span<const ByteView> plaintext_pieces) {
+  detail::require(cipher != Cipher::none, "encrypting with no cipher");
+  detail::require(nonce.size() >= nonce_size(cipher) && nonce.size() <= 16, "TRANSFORM nonce of the wrong size");
+  std::size_t size = 0;
+  for (ByteView piece : plaintext_pieces) size += piece.size();
+  detail::require(size <= std::numeric_limits<std::uint32_t>::max(), "message too large for OriginalMessageSize");
+
+  wire::TransformHeader header;
+  std::copy(nonce.begin(), nonce.end(), header.nonce.begin());
+  header.original_message_size = static_cast<std::uint32_t>(size);
+  header.session_id = session_id;
+  Bytes frame;
+  frame.reserve(wire::kTransformHeaderSize + size);
+  wire::Writer w{frame};
+  wire::encode_transform_header(w, header);  // the tag is filled in below
+  for (ByteView piece : plaintext_pieces) w.bytes(piece);
+
+  const std::span<std::uint8_t> body{frame.data() + wire::kTransformHeaderSize, size};
+  const ByteView aad{frame.data() + wire::kTransformAadOffset, wire::kTransformAadSize};
+  const AeadTag tag = aead_encrypt(cipher, key, ByteView{header.nonce}.first(nonce_size(cipher)), aad, body, body);
+  std::copy(tag.begin(), tag.end(), frame.begin() + kTagOffset);
+  return frame;
+}
+
+Expected<Bytes> decrypt_message(Cipher cipher, ByteView key, ByteView frame) {
+  auto message = wire::decode_transform(frame);
+  if (!message) {
+    Error e = std::move(message).error();
+    e.action = "decrypt TRANSFORM message";
+    return e;
+  }
+  return decrypt_message(cipher, key, *message);
+}
+
+Expected<Bytes> decrypt_message(Cipher cipher, ByteView key, const wire::TransformMessage& message) {
+  if (cipher == Cipher::none) return crypto_error("no cipher was negotiated");
+  if (key.size() != key_size(cipher))
+    return crypto_error(std::string{to_string(cipher)} + " needs a " + std::to_string(key_size(cipher)) +
+                        "-byte key, not " + std::to_string(key.size()));
+  Bytes plaintext(message.ciphertext.size());
+  const ByteView nonce = ByteView{message.header.nonce}.first(nonce_size(cipher));
+  if (!aead_decrypt(cipher, key, nonce, message.aad, message.ciphertext, message.header.signature, plaintext))
+    return crypto_error(std::string{to_string(cipher)} + " authentication failed for session " +
+                        session_hex(message.header.session_id));
+  return plaintext;
+}
+
+NonceGenerator::NonceGenerator(Cipher cipher) : NonceGenerator(cipher, 1) {}
+
+NonceGenerator::NonceGenerator(Cipher cipher, std::uint64_t first_counter)
+    : nonce_size_{nonce_size(cipher)}, counter_{first_counter} {
+  detail::require(cipher != Cipher::none, "nonces for no cipher");
+  random_bytes(std::span{random_part_}.first(nonce_size_ - 8));
+}
+
+Expected<TransformNonce> NonceGenerator::next() {
+  if (exhausted_)
+    return Error{.kind = ErrorKind::crypto, .wire = WireError::none, .status = 0,
+                 .action = "make an encryption nonce",
+                 .detail = "the 64-bit nonce counter is used up; the session must be set up again"};
+  TransformNonce nonce{};
+  store_le64(nonce.data(), counter_);
+  std::copy_n(random_part_.begin(), nonce_size_ - 8, nonce.begin() + 8);
+  if (counter_ == std::numeric_limits<std::uint64_t>::max())
+    exhausted_ = true;
+  else
+    ++counter_;
+  return nonce;
+}
+
+}  // namespace smbx::crypto

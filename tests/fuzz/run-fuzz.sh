@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer targets with clang in their own build tree, or runs one.
+#   run-fuzz.sh build SOURCE_DIR FUZZ_BUILD_DIR
+#   run-fuzz.sh run   SOURCE_DIR FUZZ_BUILD_DIR TARGET [SECONDS]
+# A run is seeded with every frame of the real captures, lasts SECONDS
+# (default $SMBX_FUZZ_SECONDS or 20) and fails on any crash, leak or
+# sanitizer report. It prints the number of executions.
+set -euo pipefail
+
+mode=$1 src=$2 build=$3
+
+case "$mode" in
+  build)
+    cxx=$(command -v clang++ || command -v clang++-14)
+    cmake -S "$src" -B "$build" -G Ninja -DCMAKE_CXX_COMPILER="$cxx" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+      -DSMBX_FUZZ=ON -DSMBX_TESTS=OFF >/dev/null
+    cmake --build "$build" --target all
+    ;;
+  run)
+    target=$4
+    seconds=${5:-${SMBX_FUZZ_SECONDS:-20}}
+    corpus="$build/corpus/$target"
+    seeds="$build/seeds"
+    mkdir -p "$corpus"
+    if [[ ! -d "$seeds" ]]; then
+      mkdir -p "$seeds.tmp"
+      n=0
+      for frames in "$src"/tests/data/captures/*.frames; do
+        while read -r _dir hex; do
+          n=$((n + 1))
+          printf '%s' "$hex" | perl -ne 'print pack("H*", $_)' > "$seeds.tmp/$(basename "$frames" .frames)-$n"
+        done < "$frames"
+      done
+      mv "$seeds.tmp" "$seeds"
+    fi
+    log="$build/$target.log"
+    # -max_len bounds the work per input; the captures' frames mostly fit.
+    if ! "$build/tests/fuzz/$target" "$corpus" "$seeds" -max_total_time="$seconds" -max_len=65536 \
+         -print_final_stats=1 -timeout=10 -rss_limit_mb=2048 >"$log" 2>&1; then
+      tail -n 60 "$log"
+      echo "fuzz: $target FAILED (log: $log)"
+      exit 1
+    fi
+    execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
+    echo "fuzz: $target ran ${execs:-?} executions in ${seconds}s without a crash"
+    ;;
+  *) echo "usage: $0 build|run SOURCE_DIR FUZZ_BUILD_DIR [TARGET [SECONDS]]" >&2; exit 2 ;;
+esac
