@@ -10,6 +10,11 @@ packages=(
   libboost1.81-dev libssl-dev libcli11-dev doctest-dev
   # fuzzing (libFuzzer ships with clang)
   clang libclang-rt-14-dev
+  # real peers for the interop tests: Samba's server, client and torture suite;
+  # tshark checks our traffic for malformed packets
+  samba smbclient samba-testsuite tshark
+  # test and benchmark tools
+  time iproute2 procps
 )
 
 missing=()

@@ -15,6 +15,18 @@ case "$mode" in
     cmake -S "$src" -B "$build" -G Ninja -DCMAKE_CXX_COMPILER="$cxx" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
       -DSMBX_FUZZ=ON -DSMBX_TESTS=OFF >/dev/null
     cmake --build "$build" --target all
+    # Seeds: every frame of the real captures, one file each. Made here, once,
+    # so that the runs (which ctest may start in parallel) only read them.
+    seeds="$build/seeds"
+    rm -rf "$seeds" && mkdir -p "$seeds"
+    for frames in "$src"/tests/data/captures/*.frames; do
+      n=0
+      while read -r _dir hex; do
+        n=$((n + 1))
+        printf '%s' "$hex" | perl -ne 'print pack("H*", $_)' > "$seeds/$(basename "$frames" .frames)-$n"
+      done < "$frames"
+    done
+    echo "fuzz: $(ls "$seeds" | wc -l) seed inputs from the captures"
     ;;
   run)
     target=$4
@@ -22,17 +34,7 @@ case "$mode" in
     corpus="$build/corpus/$target"
     seeds="$build/seeds"
     mkdir -p "$corpus"
-    if [[ ! -d "$seeds" ]]; then
-      mkdir -p "$seeds.tmp"
-      n=0
-      for frames in "$src"/tests/data/captures/*.frames; do
-        while read -r _dir hex; do
-          n=$((n + 1))
-          printf '%s' "$hex" | perl -ne 'print pack("H*", $_)' > "$seeds.tmp/$(basename "$frames" .frames)-$n"
-        done < "$frames"
-      done
-      mv "$seeds.tmp" "$seeds"
-    fi
+    [[ -d "$seeds" ]] || { echo "fuzz: no seeds in $seeds: run '$0 build' first" >&2; exit 1; }
     log="$build/$target.log"
     # -max_len bounds the work per input; the captures' frames mostly fit.
     if ! "$build/tests/fuzz/$target" "$corpus" "$seeds" -max_total_time="$seconds" -max_len=65536 \
