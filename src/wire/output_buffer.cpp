@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "wire/body_buffer.hpp"
 #include "wire/header.hpp"
 #include "wire/types.hpp"
 
@@ -9,20 +10,8 @@ namespace smbx::wire::output_buffer {
 
 Expected<ByteView> locate(ByteView message, std::uint64_t offset, std::uint64_t length, std::size_t fixed_end,
                           std::string_view field) {
-  if (length == 0) return ByteView{};
-  if (offset < fixed_end) {
-    const char* where = offset < kHeaderSize ? "the header" : "the fixed part of the body";
-    return wire_error(WireError::bad_offset, std::string{field} + "Offset " + std::to_string(offset) +
-                                                 " lies inside " + where + " (the buffer starts at " +
-                                                 std::to_string(fixed_end) + " or later)");
-  }
-  auto bytes = Reader{message}.window(offset, length);
-  if (!bytes) {
-    auto e = std::move(bytes).error();
-    e.detail = std::string{field} + "Offset/" + std::string{field} + "Length: " + e.detail;
-    return e;
-  }
-  return *bytes;
+  return body_buffer(message, std::string{field} + "Offset", offset, std::string{field} + "Length", length,
+                     fixed_end);
 }
 
 Expected<Reader> open_body(ByteView message, std::uint16_t structure_size, std::string_view what) {

@@ -1,7 +1,7 @@
 // The Offset/Length + Buffer shape shared by the QUERY_DIRECTORY, CHANGE_NOTIFY
 // and QUERY_INFO responses (MS-SMB2 2.2.34, 2.2.36, 2.2.38: StructureSize 9,
 // OutputBufferOffset 2 bytes, OutputBufferLength 4 bytes, Buffer), and the
-// offset check every request buffer needs. Internal to src/wire.
+// opening of a body these messages and SET_INFO share. Internal to src/wire.
 #pragma once
 
 #include <cstdint>
@@ -14,10 +14,8 @@
 
 namespace smbx::wire::output_buffer {
 
-// The bytes an Offset/Length pair names in `message` (offsets count from the
-// SMB2 header). A zero length yields an empty view whatever the offset says
-// (senders write 0 there). A non-empty buffer may not start inside the header
-// or the fixed part of the body, which ends at `fixed_end`, nor run past the end.
+// body_buffer() for a pair named <field>Offset and <field>Length, as in
+// InputBufferOffset/InputBufferLength; the buffer may start at `fixed_end`.
 Expected<ByteView> locate(ByteView message, std::uint64_t offset, std::uint64_t length, std::size_t fixed_end,
                           std::string_view field);
 

@@ -7,35 +7,12 @@
 #include "wire/create.hpp"
 #include "wire/create_context.hpp"
 #include "wire/header.hpp"
+#include "wire_round_trip.hpp"
 
 using namespace smbx;
 using namespace smbx::wire;
 
 namespace {
-
-Bytes with_header(Command command, bool response, ByteView body) {
-  Bytes out;
-  Writer w{out};
-  Header h;
-  h.command = command;
-  if (response) h.flags = flags::server_to_redir;
-  encode_header(w, h);
-  w.bytes(body);
-  return out;
-}
-
-template <typename Decode>
-void round_trip(ByteView body, bool response, Decode decode) {
-  const Bytes message = with_header(Command::create, response, body);
-  auto first = decode(ByteView{message});
-  if (!first) return;
-  Bytes again = with_header(Command::create, response, {});
-  Writer w{again};
-  w.set_base(0);
-  encode(w, *first);
-  auto second = decode(ByteView{again});
-  if (!second || !(*second == *first)) __builtin_trap();
-}
 
 void chain_round_trip(ByteView chain, ContextDirection dir) {
   auto first = decode_create_contexts(chain, dir);
@@ -51,8 +28,8 @@ void chain_round_trip(ByteView chain, ContextDirection dir) {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const ByteView input{data, size};
-  round_trip(input, false, decode_create_request);
-  round_trip(input, true, decode_create_response);
+  fuzz::check_body_round_trip(Command::create, false, input, decode_create_request);
+  fuzz::check_body_round_trip(Command::create, true, input, decode_create_response);
   // A whole captured frame is also a good seed: decode it as a message too.
   if (auto header = decode_header(input); header && header->command == Command::create) {
     (void)decode_create_request(input);

@@ -7,35 +7,12 @@
 #include "wire/fsctl.hpp"
 #include "wire/header.hpp"
 #include "wire/ioctl.hpp"
+#include "wire_round_trip.hpp"
 
 using namespace smbx;
 using namespace smbx::wire;
 
 namespace {
-
-Bytes with_header(bool response, ByteView body) {
-  Bytes out;
-  Writer w{out};
-  Header h;
-  h.command = Command::ioctl;
-  if (response) h.flags = flags::server_to_redir;
-  encode_header(w, h);
-  w.bytes(body);
-  return out;
-}
-
-template <typename Decode>
-void message_round_trip(ByteView body, bool response, Decode decode) {
-  const Bytes message = with_header(response, body);
-  auto first = decode(ByteView{message});
-  if (!first) return;
-  Bytes again = with_header(response, {});
-  Writer w{again};
-  w.set_base(0);
-  encode(w, *first);
-  auto second = decode(ByteView{again});
-  if (!second || !(*second == *first)) __builtin_trap();
-}
 
 template <typename Decode>
 void payload_round_trip(ByteView payload, Decode decode) {
@@ -50,8 +27,8 @@ void payload_round_trip(ByteView payload, Decode decode) {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const ByteView input{data, size};
-  message_round_trip(input, false, decode_ioctl_request);
-  message_round_trip(input, true, decode_ioctl_response);
+  fuzz::check_body_round_trip(Command::ioctl, false, input, decode_ioctl_request);
+  fuzz::check_body_round_trip(Command::ioctl, true, input, decode_ioctl_response);
   if (auto header = decode_header(input); header && header->command == Command::ioctl) {
     (void)decode_ioctl_request(input);
     (void)decode_ioctl_response(input);

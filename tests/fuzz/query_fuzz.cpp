@@ -12,6 +12,7 @@
 #include "wire/query_directory.hpp"
 #include "wire/query_info.hpp"
 #include "wire/set_info.hpp"
+#include "wire_round_trip.hpp"
 
 using namespace smbx;
 using namespace smbx::wire;
@@ -47,14 +48,6 @@ bool same(const SetInfoRequest& a, const SetInfoRequest& b) {
 }
 bool same(const SetInfoResponse&, const SetInfoResponse&) { return true; }
 
-Bytes with_header(ByteView body) {
-  Bytes out;
-  Writer w{out};
-  encode_header(w, Header{});
-  w.bytes(body);
-  return out;
-}
-
 void notify_round_trip(ByteView chain) {
   auto first = decode_file_notify_information(chain);
   if (!first) return;
@@ -71,18 +64,10 @@ template <typename Decode>
 void round_trip(ByteView message, Decode decode) {
   auto first = decode(message);
   if (!first) return;
-  const Bytes again = with_header({});
-  Bytes encoded = again;
-  Writer w{encoded};
-  w.set_base(0);
-  encode(w, *first);
+  const Bytes encoded = fuzz::encode_whole(*first);
   auto second = decode(ByteView{encoded});
   if (!second || !same(*first, *second)) __builtin_trap();
-  Bytes encoded_twice = again;
-  Writer w2{encoded_twice};
-  w2.set_base(0);
-  encode(w2, *second);
-  if (encoded_twice != encoded) __builtin_trap();
+  if (fuzz::encode_whole(*second) != encoded) __builtin_trap();
 }
 
 void all_messages(ByteView message) {
@@ -101,7 +86,7 @@ void all_messages(ByteView message) {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const ByteView input{data, size};
-  all_messages(with_header(input));
+  all_messages(fuzz::with_header(input));
   if (decode_header(input)) all_messages(input);
   notify_round_trip(input);
   return 0;

@@ -5,27 +5,18 @@
 
 #include <cstdint>
 
+#include "../support/messages.hpp"
 #include "wire/bytes.hpp"
 #include "wire/header.hpp"
 
 namespace smbx::fuzz {
 
 // A fixed 64-byte header followed by `body`.
-inline Bytes with_header(ByteView body) {
-  Bytes out;
-  wire::Writer w{out};
-  wire::encode_header(w, wire::Header{});
-  w.bytes(body);
-  return out;
-}
+inline Bytes with_header(ByteView body) { return test::message_with_body(wire::Header{}, body); }
 
 template <typename T>
 Bytes encode_whole(const T& m) {
-  Bytes out = with_header({});
-  wire::Writer w{out};
-  w.set_base(0);
-  encode(w, m);
-  return out;
+  return test::encode_message(wire::Header{}, m);
 }
 
 // decode(encode(decode(message))) must succeed and encode to the same bytes.
@@ -43,6 +34,18 @@ void check_round_trip(ByteView message, Decode decode, Representable representab
 template <typename Decode>
 void check_round_trip(ByteView message, Decode decode) {
   check_round_trip(message, decode, [](const auto&) { return true; });
+}
+
+// `body` behind a plain `command` header (a response's if `response`): what
+// decodes must re-encode to a message that decodes to an equal value.
+template <typename Decode>
+void check_body_round_trip(wire::Command command, bool response, ByteView body, Decode decode) {
+  const Bytes message = test::message_with_body(command, body, response);
+  auto first = decode(ByteView{message});
+  if (!first) return;
+  const Bytes again = test::encode_message(command, *first, response);
+  auto second = decode(ByteView{again});
+  if (!second || !(*second == *first)) __builtin_trap();
 }
 
 // Runs `each` on the input as a whole message and as a body behind a header.

@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include "auth/ntlm.hpp"
+#include "support/ntlm_capture.hpp"
 #include "support/test_data.hpp"
 #include "wire/ntstatus.hpp"
 
@@ -12,29 +13,12 @@ using smbx::test::hex;
 
 namespace {
 
-Bytes unhex(std::string_view text) { return from_hex(text).value_or(Bytes{}); }
+using test::ntlm_capture::unhex;
 
-const auto kCapNegotiate =
-    unhex("4e544c4d53535000010000001582086200000000280000000000000028000000060100000000000f");
-const auto kCapChallenge = unhex(
-    "4e544c4d53535000020000000c000c003800000015828a62a571b7f9c30e5118"
-    "00000000000000003c003c0044000000060100000000000f4300410050005300"
-    "5200560002000c0043004100500053005200560001000c004300410050005300"
-    "52005600040000000300040076006d000700080098b385b9197cdd0100000000");
-const auto kCapAuthenticate = unhex(
-    "4e544c4d53535000030000001800180058000000d800d800700000000e000e00"
-    "480100000a000a00560100000400040060010000100010006401000015820862"
-    "060100000000000fa65db0a1bd15e5335b46f57d1035bc0d0000000000000000"
-    "000000000000000000000000000000009a6f291d9afbe19e56e503c761690e5a"
-    "010100000000000098b385b9197cdd01fa2dca228050d6860000000002000c00"
-    "43004100500053005200560001000c0043004100500053005200560004000000"
-    "0300040076006d000700080098b385b9197cdd01060004000200000008003000"
-    "3000000000000000000000000000000070b85cb770e23dcaa87b8429e63e1ad9"
-    "cffd749610ec7d51826f137cd9e4ee080a001000000000000000000000000000"
-    "0000000009001c0063006900660073002f003100320037002e0030002e003000"
-    "2e00310000000000540045005300540044004f004d0061006c00690063006500"
-    "56004d00847051c3a62bc1d0c2b13b04207f88bf");
-const auto kMechTypeList = unhex("300c060a2b06010401823702020a");
+const auto kCapNegotiate = unhex(test::ntlm_capture::kNegotiate);
+const auto kCapChallenge = unhex(test::ntlm_capture::kChallenge);
+const auto kCapAuthenticate = unhex(test::ntlm_capture::kAuthenticate);
+const auto kMechTypeList = unhex(test::ntlm_capture::kMechTypeList);
 
 NtHashLookup alice_lookup(std::string password = "Passw0rd!") {
   return [hash = nt_hash_from_password(password)](std::u16string_view user,
@@ -54,19 +38,7 @@ NtlmServerConfig server_config(std::string password = "Passw0rd!") {
   return config;
 }
 
-// The server of the capture, made deterministic so its CHALLENGE is Samba's.
-NtlmServer capture_server() {
-  NtlmServerConfig config;
-  config.lookup = alice_lookup();
-  config.nb_computer_name = "CAPSRV";
-  config.nb_domain_name = "CAPSRV";
-  config.dns_computer_name = "vm";
-  config.dns_domain_name = "";
-  NtlmServer::TestHooks hooks;
-  hooks.server_challenge = to_array<8>(unhex("a571b7f9c30e5118"));
-  hooks.time = 0x01dd7c19b985b398ull;
-  return NtlmServer{config, hooks};
-}
+NtlmServer capture_server() { return test::ntlm_capture::capture_server(alice_lookup()); }
 
 NtlmClient alice(std::string password = "Passw0rd!", std::string domain = "TESTDOM") {
   return NtlmClient{Credentials{"alice", std::move(domain), std::move(password)}, "WS1", "cifs/fs1"};

@@ -5,16 +5,19 @@
 
 #include "auth/der.hpp"
 #include "auth/spnego.hpp"
+#include "support/ntlm_capture.hpp"
 #include "support/test_data.hpp"
+#include "support/wire_errors.hpp"
 #include "wire/ntstatus.hpp"
 
 using namespace smbx;
 using namespace smbx::auth;
+using smbx::test::failed_with;
 using smbx::test::hex;
 
 namespace {
 
-Bytes unhex(std::string_view text) { return from_hex(text).value_or(Bytes{}); }
+using test::ntlm_capture::unhex;
 
 Bytes cat(std::initializer_list<ByteView> parts) {
   Bytes out;
@@ -25,21 +28,14 @@ Bytes cat(std::initializer_list<ByteView> parts) {
 Bytes ascii(std::string_view s) { return Bytes{s.begin(), s.end()}; }
 
 // The NTLM messages of capture smb311-encrypted (ntlm.md §8).
-const auto kNegotiate =
-    unhex("4e544c4d53535000010000001582086200000000280000000000000028000000060100000000000f");
-const auto kChallenge = unhex(
-    "4e544c4d53535000020000000c000c003800000015828a62a571b7f9c30e5118"
-    "00000000000000003c003c0044000000060100000000000f4300410050005300"
-    "5200560002000c0043004100500053005200560001000c004300410050005300"
-    "52005600040000000300040076006d000700080098b385b9197cdd0100000000");
+const auto kNegotiate = unhex(test::ntlm_capture::kNegotiate);
+const auto kChallenge = unhex(test::ntlm_capture::kChallenge);
 const auto kAuthenticateSize = std::size_t{372};
-const auto kMechTypeList = unhex("300c060a2b06010401823702020a");
+const auto kMechTypeList = unhex(test::ntlm_capture::kMechTypeList);
 const auto kClientMic = unhex("0100000008b58d2915d6a43e00000000");
 const auto kServerMic = unhex("01000000ed1cbd2199e339ff00000000");
 
 Bytes ntlmssp_oid() { return Bytes{oid::ntlmssp.begin(), oid::ntlmssp.end()}; }
-
-bool failed_with(const Error& e, WireError code) { return e.kind == ErrorKind::wire && e.wire == code; }
 
 NtlmServerConfig server_config() {
   NtlmServerConfig config;

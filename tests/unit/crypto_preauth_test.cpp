@@ -6,6 +6,7 @@
 
 #include "crypto/keys.hpp"
 #include "crypto/preauth.hpp"
+#include "support/captures.hpp"
 #include "support/test_data.hpp"
 
 using namespace smbx;
@@ -91,27 +92,8 @@ constexpr std::string_view kH5 = R"(
 0dd13628cc3ed218ef9df9772d436d0887ab9814bfae63a80aa845f36909db79
 28622dddad522d9751640a459762c5a9d6bb084cbb3ce6bdadef5d5bce3c6c01)";
 
-struct Frame {
-  char direction;  // 'C' client to server, 'S' server to client
-  Bytes bytes;
-};
-
-// tests/data/captures/*.frames: one Direct-TCP frame a line, "C <hex>" or "S <hex>".
-std::vector<Frame> capture(std::string_view name) {
-  const Bytes text = test::read_file(test::data_path("captures/" + std::string{name}));
-  std::string_view rest{reinterpret_cast<const char*>(text.data()), text.size()};
-  std::vector<Frame> frames;
-  while (!rest.empty()) {
-    const auto eol = rest.find('\n');
-    const auto line = rest.substr(0, eol);
-    rest = eol == std::string_view::npos ? std::string_view{} : rest.substr(eol + 1);
-    if (line.size() > 2) frames.push_back({line[0], test::hex(line.substr(2))});
-  }
-  return frames;
-}
-
 std::string hash_after(std::string_view capture_name, std::size_t frame_count) {
-  const auto frames = capture(capture_name);
+  const auto& frames = test::capture_frames(capture_name);
   REQUIRE(frames.size() >= frame_count);
   PreauthHash hash;
   for (std::size_t i = 0; i < frame_count; ++i) hash.update(frames[i].bytes);
@@ -155,7 +137,7 @@ TEST_CASE("the SigningKey of the Microsoft 3.1.1 vector comes from H5") {
 }
 
 TEST_CASE("the preauth hash of smb311-encrypted after the NEGOTIATE pair matches the digest") {
-  CHECK(hash_after("smb311-encrypted.frames", 2) ==
+  CHECK(hash_after("smb311-encrypted", 2) ==
         "ce0c9aa00a7fd96aacecbe039a3972a8f0edda8d467f206abf3960a2cdcc9c5c"
         "22c9fd41fa40550a5b73c1b5740a23a1f231e8346028534a09dd325fe72c97d1");
 }
@@ -163,10 +145,10 @@ TEST_CASE("the preauth hash of smb311-encrypted after the NEGOTIATE pair matches
 TEST_CASE("the final preauth hash of both 3.1.1 captures covers NEGOTIATE and the two SESSION_SETUP requests") {
   // Frames 0-4: NEG request, NEG response, SS request 1, SS response 1
   // (MORE_PROCESSING_REQUIRED), SS request 2. The final SS response is not hashed.
-  CHECK(hash_after("smb311-signed-ops.frames", 5) ==
+  CHECK(hash_after("smb311-signed-ops", 5) ==
         "184657c2d0216722e78b95555a827d445a251934d1262b8371184a92f4f082a6"
         "c0a66ca86d7800fa9a2edca2400094268881c131eca6656f9bfd7faef9b71cd7");
-  CHECK(hash_after("smb311-encrypted.frames", 5) ==
+  CHECK(hash_after("smb311-encrypted", 5) ==
         "d7ec1c2c8231efd3bb53d71a9657033767166d6351529bc14751b6a29c4b0bd6"
         "e185370b6561ebaea0121e625434494e15e4b4b320c08141cfdf77cb6ab29c6c");
 }

@@ -7,6 +7,7 @@
 #include "crypto/keys.hpp"
 #include "crypto/random.hpp"
 #include "crypto/signing.hpp"
+#include "support/captures.hpp"
 #include "support/test_data.hpp"
 #include "wire/header.hpp"
 
@@ -14,31 +15,6 @@ using namespace smbx;
 using namespace smbx::crypto;
 
 namespace {
-
-struct Frame {
-  char direction;  // 'C' client to server, 'S' server to client
-  Bytes bytes;
-};
-
-// tests/data/captures/*.frames: one Direct-TCP frame a line, "C <hex>" or "S <hex>".
-std::vector<Frame> capture(std::string_view name) {
-  const Bytes text = test::read_file(test::data_path("captures/" + std::string{name}));
-  std::string_view rest{reinterpret_cast<const char*>(text.data()), text.size()};
-  std::vector<Frame> frames;
-  while (!rest.empty()) {
-    const auto eol = rest.find('\n');
-    const auto line = rest.substr(0, eol);
-    rest = eol == std::string_view::npos ? std::string_view{} : rest.substr(eol + 1);
-    if (line.size() > 2) frames.push_back({line[0], test::hex(line.substr(2))});
-  }
-  return frames;
-}
-
-Bytes frame(std::string_view capture_name, std::size_t index) {
-  auto frames = capture(capture_name);
-  REQUIRE(index < frames.size());
-  return frames[index].bytes;
-}
 
 std::string signature_field(ByteView message) { return to_hex(message.subspan(wire::kSignatureOffset, 16)); }
 
@@ -55,7 +31,7 @@ struct Tally {
 };
 Tally verify_capture(std::string_view name, SigningAlgorithm algorithm, ByteView key) {
   Tally t;
-  for (const auto& f : capture(name)) {
+  for (const auto& f : test::capture_frames(name)) {
     if (wire::protocol_id(f.bytes) != wire::kSmb2ProtocolId) continue;  // TRANSFORM frames are not signed
     auto members = wire::split_compound(f.bytes);
     REQUIRE(members.has_value());
@@ -133,17 +109,17 @@ TEST_CASE("HMAC-SHA256 reproduces RFC 4231 test cases 1, 2, 5 and 6") {
 
 TEST_CASE("the GMAC nonce is the MessageId, then bit 0 for the server and bit 1 for CANCEL") {
   // smb311-encrypted frame 5: the final SESSION_SETUP response, MessageId 2.
-  CHECK(to_hex(gmac_nonce(frame("smb311-encrypted.frames", 5))) == "020000000000000001000000");
+  CHECK(to_hex(gmac_nonce(test::capture_frame("smb311-encrypted", 5))) == "020000000000000001000000");
   // Frame 6: the TREE_CONNECT request, MessageId 3.
-  Bytes request = frame("smb311-encrypted.frames", 6);
+  Bytes request = test::capture_frame("smb311-encrypted", 6);
   CHECK(to_hex(gmac_nonce(request)) == "030000000000000000000000");
   store_le16(&request[12], static_cast<std::uint16_t>(wire::Command::cancel));
   CHECK(to_hex(gmac_nonce(request)) == "030000000000000002000000");
 }
 
 TEST_CASE("the GMAC signatures of smb311-encrypted frames 5 and 6 are reproduced") {
-  const Bytes response = frame("smb311-encrypted.frames", 5);
-  const Bytes request = frame("smb311-encrypted.frames", 6);
+  const Bytes response = test::capture_frame("smb311-encrypted", 5);
+  const Bytes request = test::capture_frame("smb311-encrypted", 6);
   CHECK(to_hex(compute_signature(SigningAlgorithm::aes_gmac, kSmb311EncryptedSigningKey, response)) ==
         "70e6d7c16be9fc9a95e2b44c7e3054a5");
   CHECK(to_hex(compute_signature(SigningAlgorithm::aes_gmac, kSmb311EncryptedSigningKey, request)) ==
@@ -153,7 +129,7 @@ TEST_CASE("the GMAC signatures of smb311-encrypted frames 5 and 6 are reproduced
 }
 
 TEST_CASE("the CMAC signature of smb302-signed frame 6 is reproduced") {
-  const Bytes request = frame("smb302-signed.frames", 6);
+  const Bytes request = test::capture_frame("smb302-signed", 6);
   CHECK(to_hex(compute_signature(SigningAlgorithm::aes_cmac, kSmb302SigningKey, request)) ==
         "a6b01d45dbe50c9b708d82b1a4eab1c4");
   CHECK(verify_signature(SigningAlgorithm::aes_cmac, kSmb302SigningKey, request));
@@ -161,20 +137,20 @@ TEST_CASE("the CMAC signature of smb302-signed frame 6 is reproduced") {
 
 TEST_CASE("every signed message of the three captures verifies") {
   // Compound members are verified one by one, each with its padding (3.1.4.1).
-  const Tally ops = verify_capture("smb311-signed-ops.frames", SigningAlgorithm::aes_gmac, kSmb311SignedOpsSigningKey);
+  const Tally ops = verify_capture("smb311-signed-ops", SigningAlgorithm::aes_gmac, kSmb311SignedOpsSigningKey);
   CHECK(ops.signed_messages >= 81);
   CHECK(ops.verified == ops.signed_messages);
   const Tally encrypted =
-      verify_capture("smb311-encrypted.frames", SigningAlgorithm::aes_gmac, kSmb311EncryptedSigningKey);
+      verify_capture("smb311-encrypted", SigningAlgorithm::aes_gmac, kSmb311EncryptedSigningKey);
   CHECK(encrypted.signed_messages > 0);
   CHECK(encrypted.verified == encrypted.signed_messages);
-  const Tally cmac = verify_capture("smb302-signed.frames", SigningAlgorithm::aes_cmac, kSmb302SigningKey);
+  const Tally cmac = verify_capture("smb302-signed", SigningAlgorithm::aes_cmac, kSmb302SigningKey);
   CHECK(cmac.signed_messages > 0);
   CHECK(cmac.verified == cmac.signed_messages);
 }
 
 TEST_CASE("a signed capture message verifies under its algorithm only") {
-  const Bytes request = frame("smb311-encrypted.frames", 6);
+  const Bytes request = test::capture_frame("smb311-encrypted", 6);
   CHECK(verify_signature(SigningAlgorithm::aes_gmac, kSmb311EncryptedSigningKey, request));
   CHECK_FALSE(verify_signature(SigningAlgorithm::aes_cmac, kSmb311EncryptedSigningKey, request));
   CHECK_FALSE(verify_signature(SigningAlgorithm::hmac_sha256, kSmb311EncryptedSigningKey, request));
@@ -188,11 +164,11 @@ TEST_CASE("a flipped bit anywhere in a signed message fails verification") {
     SigningAlgorithm algorithm;
     const Bytes& key;
   };
-  const Case cases[] = {{"smb311-encrypted.frames", 6, SigningAlgorithm::aes_gmac, kSmb311EncryptedSigningKey},
-                        {"smb311-encrypted.frames", 5, SigningAlgorithm::aes_gmac, kSmb311EncryptedSigningKey},
-                        {"smb302-signed.frames", 6, SigningAlgorithm::aes_cmac, kSmb302SigningKey}};
+  const Case cases[] = {{"smb311-encrypted", 6, SigningAlgorithm::aes_gmac, kSmb311EncryptedSigningKey},
+                        {"smb311-encrypted", 5, SigningAlgorithm::aes_gmac, kSmb311EncryptedSigningKey},
+                        {"smb302-signed", 6, SigningAlgorithm::aes_cmac, kSmb302SigningKey}};
   for (const auto& c : cases) {
-    const Bytes good = frame(c.capture, c.index);
+    const Bytes good = test::capture_frame(c.capture, c.index);
     REQUIRE(verify_signature(c.algorithm, c.key, good));
     int accepted = 0;
     for (std::size_t i = 0; i < good.size(); ++i) {
@@ -207,7 +183,7 @@ TEST_CASE("a flipped bit anywhere in a signed message fails verification") {
 }
 
 TEST_CASE("the Signature field's contents do not change the computed signature") {
-  Bytes request = frame("smb311-encrypted.frames", 6);
+  Bytes request = test::capture_frame("smb311-encrypted", 6);
   const auto before = compute_signature(SigningAlgorithm::aes_gmac, kSmb311EncryptedSigningKey, request);
   std::fill(request.begin() + wire::kSignatureOffset, request.begin() + wire::kSignatureOffset + 16, 0xA5);
   CHECK(compute_signature(SigningAlgorithm::aes_gmac, kSmb311EncryptedSigningKey, request) == before);
@@ -216,7 +192,7 @@ TEST_CASE("the Signature field's contents do not change the computed signature")
 TEST_CASE("sign_message sets SMB2_FLAGS_SIGNED and writes a signature that verifies") {
   for (auto algorithm : {SigningAlgorithm::hmac_sha256, SigningAlgorithm::aes_cmac, SigningAlgorithm::aes_gmac}) {
     CAPTURE(static_cast<int>(algorithm));
-    Bytes message = frame("smb302-signed.frames", 6);
+    Bytes message = test::capture_frame("smb302-signed", 6);
     const std::uint32_t flags = load_le32(&message[wire::kFlagsOffset]) & ~wire::flags::is_signed;
     store_le32(&message[wire::kFlagsOffset], flags);
     std::fill(message.begin() + wire::kSignatureOffset, message.begin() + wire::kSignatureOffset + 16, 0);
@@ -231,7 +207,7 @@ TEST_CASE("sign_message sets SMB2_FLAGS_SIGNED and writes a signature that verif
 }
 
 TEST_CASE("the smb302 capture frame re-signed with its own key gets its captured signature back") {
-  Bytes message = frame("smb302-signed.frames", 6);
+  Bytes message = test::capture_frame("smb302-signed", 6);
   const std::string captured = signature_field(message);
   std::fill(message.begin() + wire::kSignatureOffset, message.begin() + wire::kSignatureOffset + 16, 0);
   sign_message(SigningAlgorithm::aes_cmac, kSmb302SigningKey, message);
@@ -241,7 +217,7 @@ TEST_CASE("the smb302 capture frame re-signed with its own key gets its captured
 TEST_CASE("an HMAC-SHA256 signature is the first 16 bytes of HMAC over the message with a zero Signature") {
   // MS-SMB2 3.1.4.1 for 2.0.2/2.1; there is no 2.x capture, so the reference
   // is the HMAC primitive checked against RFC 4231 above.
-  Bytes message = frame("smb302-signed.frames", 6);
+  Bytes message = test::capture_frame("smb302-signed", 6);
   const Bytes session_key = test::hex("b9193fb54cd679f7ca3955471fff836d");
   const auto signature = compute_signature(SigningAlgorithm::hmac_sha256, session_key, message);
   std::fill(message.begin() + wire::kSignatureOffset, message.begin() + wire::kSignatureOffset + 16, 0);
@@ -252,7 +228,7 @@ TEST_CASE("an HMAC-SHA256 signature is the first 16 bytes of HMAC over the messa
 TEST_CASE("signing a large WRITE-sized message gives the same signature as MACing a zeroed copy") {
   // The signer feeds the message in pieces around the Signature field instead
   // of copying it; check that against a plain MAC of a zeroed copy.
-  Bytes message = frame("smb302-signed.frames", 6);
+  Bytes message = test::capture_frame("smb302-signed", 6);
   message.resize(wire::kHeaderSize + (1u << 20) + 13);
   random_bytes(std::span{message}.subspan(wire::kHeaderSize));
   const Bytes key = test::hex("00112233445566778899aabbccddeeff");
@@ -263,7 +239,7 @@ TEST_CASE("signing a large WRITE-sized message gives the same signature as MACin
 }
 
 TEST_CASE("a message shorter than an SMB2 header never verifies") {
-  const Bytes request = frame("smb311-encrypted.frames", 6);
+  const Bytes request = test::capture_frame("smb311-encrypted", 6);
   for (std::size_t n : {0u, 1u, 48u, 63u}) {
     CAPTURE(n);
     CHECK_FALSE(verify_signature(SigningAlgorithm::aes_cmac, kSmb302SigningKey, ByteView{request}.first(n)));

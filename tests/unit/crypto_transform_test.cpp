@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "crypto/transform.hpp"
+#include "support/captures.hpp"
 #include "support/test_data.hpp"
 #include "wire/header.hpp"
 
@@ -14,25 +15,6 @@ using namespace smbx;
 using namespace smbx::crypto;
 
 namespace {
-
-struct Frame {
-  char direction;  // 'C' client to server, 'S' server to client
-  Bytes bytes;
-};
-
-// tests/data/captures/*.frames: one Direct-TCP frame a line, "C <hex>" or "S <hex>".
-std::vector<Frame> capture(std::string_view name) {
-  const Bytes text = test::read_file(test::data_path("captures/" + std::string{name}));
-  std::string_view rest{reinterpret_cast<const char*>(text.data()), text.size()};
-  std::vector<Frame> frames;
-  while (!rest.empty()) {
-    const auto eol = rest.find('\n');
-    const auto line = rest.substr(0, eol);
-    rest = eol == std::string_view::npos ? std::string_view{} : rest.substr(eol + 1);
-    if (line.size() > 2) frames.push_back({line[0], test::hex(line.substr(2))});
-  }
-  return frames;
-}
 
 // One direction of a Microsoft transform vector: the plaintext message, the
 // whole TRANSFORM message on the wire, and the key that protects it.
@@ -146,12 +128,13 @@ TEST_CASE("every TRANSFORM message of smb311-encrypted decrypts to an SMB2 messa
   const Bytes c2s = test::hex("92ba6d2cff0ea30bf80775d9dc779655");
   const Bytes s2c = test::hex("3ed711d841d4712d7531eae9fe161f69");
   int transforms = 0;
-  for (const auto& f : capture("smb311-encrypted.frames")) {
+  for (const auto& f : test::capture_frames("smb311-encrypted")) {
     if (wire::protocol_id(f.bytes) != wire::kTransformProtocolId) continue;
     ++transforms;
-    const Bytes& key = f.direction == 'C' ? c2s : s2c;
+    const Bytes& key = f.direction == capture::Direction::client_to_server ? c2s : s2c;
     const auto plaintext = decrypt_message(Cipher::aes128_gcm, key, f.bytes);
-    REQUIRE_MESSAGE(plaintext.has_value(), describe(plaintext.error()));
+    // describe() only on failure: doctest may build the message of a passing REQUIRE.
+    if (!plaintext) FAIL(describe(plaintext.error()));
     REQUIRE(plaintext->size() >= wire::kHeaderSize);
     CHECK(wire::protocol_id(*plaintext) == wire::kSmb2ProtocolId);
     CHECK(load_le64(&(*plaintext)[wire::kSessionIdOffset]) == session_id_field(f.bytes));

@@ -1,17 +1,15 @@
 #include <doctest/doctest.h>
 
 #include "support/test_data.hpp"
+#include "support/wire_errors.hpp"
 #include "wire/create_context.hpp"
 
 using namespace smbx;
 using namespace smbx::wire;
 
-namespace {
+using test::failed_with;
 
-template <typename T>
-bool failed_with(const Expected<T>& r, WireError why) {
-  return !r.has_value() && r.error().wire == why;
-}
+namespace {
 
 Bytes encode_chain(const std::vector<CreateContext>& contexts) {
   Bytes out;

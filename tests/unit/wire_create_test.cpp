@@ -3,8 +3,10 @@
 #include <algorithm>
 #include <string>
 
-#include "capture/frames_file.hpp"
+#include "support/captures.hpp"
+#include "support/messages.hpp"
 #include "support/test_data.hpp"
+#include "support/wire_errors.hpp"
 #include "wire/create.hpp"
 #include "wire/header.hpp"
 #include "wire/ntstatus.hpp"
@@ -12,48 +14,21 @@
 using namespace smbx;
 using namespace smbx::wire;
 
+using test::failed_with;
+
 namespace {
 
-template <typename T>
-bool failed_with(const Expected<T>& r, WireError why) {
-  return !r.has_value() && r.error().wire == why;
-}
-
-struct Captured {
-  std::string where;  // "smb302-signed.frames:19"
-  Header header;
-  Bytes message;
-};
-
-// Every plaintext SMB2 message of `command` in the captures (encrypted frames are skipped).
-std::vector<Captured> captured(Command command) {
-  std::vector<Captured> out;
-  for (const char* name : {"smb302-signed", "smb311-signed-ops", "smb311-encrypted"}) {
-    auto frames = capture::load_frames_file(test::data_path(std::string{"captures/"} + name + ".frames"));
-    REQUIRE(frames);
-    for (const auto& frame : *frames) {
-      if (protocol_id(frame.bytes) != kSmb2ProtocolId) continue;
-      auto members = split_compound(frame.bytes);
-      REQUIRE(members);
-      for (const auto& m : *members)
-        if (m.header.command == command)
-          out.push_back({std::string{name} + ".frames:" + std::to_string(frame.line), m.header,
-                         Bytes(m.bytes.begin(), m.bytes.end())});
-    }
-  }
+// Every plaintext SMB2 message of `command` in the captures, both directions.
+std::vector<test::CapturedMessage> captured(Command command) {
+  std::vector<test::CapturedMessage> out;
+  for (const char* name : {"smb302-signed", "smb311-signed-ops", "smb311-encrypted"})
+    for (auto& m : test::captured_messages(name, command)) out.push_back(std::move(m));
   return out;
 }
 
 template <typename Message>
 Bytes message_bytes(const Message& m, bool response) {
-  Bytes out;
-  Writer w{out};
-  Header h;
-  h.command = Command::create;
-  if (response) h.flags = flags::server_to_redir;
-  encode_header(w, h);
-  encode(w, m);
-  return out;
+  return test::encode_message(Command::create, m, response);
 }
 
 Guid guid_from(std::uint8_t first) {
@@ -88,19 +63,19 @@ TEST_CASE("every CREATE request in the captures decodes and re-encodes to the ca
   std::size_t requests = 0, with_trailing_nul = 0;
   for (const auto& c : captured(Command::create)) {
     if (c.header.is_response()) continue;
-    CAPTURE(c.where);
+    CAPTURE(c.where());
     ++requests;
-    auto m = decode_create_request(c.message);
+    auto m = decode_create_request(c.bytes);
     REQUIRE(m);
     CHECK(m->contexts.empty());  // smbclient 4.17 sent no create contexts in these captures
     const Bytes again = message_bytes(*m, false);
-    REQUIRE(again.size() <= c.message.size());
-    CHECK(std::equal(again.begin() + kHeaderSize, again.end(), c.message.begin() + kHeaderSize));
-    const auto extra = c.message.size() - again.size();
+    REQUIRE(again.size() <= c.bytes.size());
+    CHECK(std::equal(again.begin() + kHeaderSize, again.end(), c.bytes.begin() + kHeaderSize));
+    const auto extra = c.bytes.size() - again.size();
     if (extra != 0) {
       ++with_trailing_nul;
       CHECK(extra == 2);
-      CHECK(load_le16(&c.message[again.size()]) == 0);
+      CHECK(load_le16(&c.bytes[again.size()]) == 0);
     }
   }
   CHECK(requests == 14);
@@ -110,9 +85,9 @@ TEST_CASE("every CREATE request in the captures decodes and re-encodes to the ca
 TEST_CASE("the CREATE of hello.txt in smb311-signed-ops decodes field by field") {
   const auto messages = captured(Command::create);
   const auto it = std::find_if(messages.begin(), messages.end(),
-                               [](const Captured& c) { return c.where == "smb311-signed-ops.frames:15"; });
+                               [](const test::CapturedMessage& c) { return c.where() == "smb311-signed-ops.frames:15"; });
   REQUIRE(it != messages.end());
-  auto m = decode_create_request(it->message);
+  auto m = decode_create_request(it->bytes);
   REQUIRE(m);
   CHECK(m->requested_oplock_level == oplock::none);
   CHECK(m->impersonation_level == impersonation::impersonation);
@@ -128,12 +103,12 @@ TEST_CASE("every CREATE response in the captures decodes and re-encodes to the c
   std::size_t responses = 0;
   for (const auto& c : messages) {
     if (!c.header.is_response() || c.header.status() != status::SUCCESS) continue;
-    CAPTURE(c.where);
+    CAPTURE(c.where());
     ++responses;
-    auto m = decode_create_response(c.message);
+    auto m = decode_create_response(c.bytes);
     REQUIRE(m);
     const Bytes again = message_bytes(*m, true);
-    CHECK(std::equal(again.begin() + kHeaderSize, again.end(), c.message.begin() + kHeaderSize, c.message.end()));
+    CHECK(std::equal(again.begin() + kHeaderSize, again.end(), c.bytes.begin() + kHeaderSize, c.bytes.end()));
   }
   CHECK(responses == 14);
 }
@@ -141,9 +116,9 @@ TEST_CASE("every CREATE response in the captures decodes and re-encodes to the c
 TEST_CASE("the CREATE response for hello.txt reports a created file and its FileId") {
   const auto messages = captured(Command::create);
   const auto it = std::find_if(messages.begin(), messages.end(),
-                               [](const Captured& c) { return c.where == "smb311-signed-ops.frames:16"; });
+                               [](const test::CapturedMessage& c) { return c.where() == "smb311-signed-ops.frames:16"; });
   REQUIRE(it != messages.end());
-  auto m = decode_create_response(it->message);
+  auto m = decode_create_response(it->bytes);
   REQUIRE(m);
   CHECK(m->create_action == create_action::created);
   CHECK(m->file_attributes == file_attributes::archive);

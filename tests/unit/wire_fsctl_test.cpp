@@ -3,17 +3,15 @@
 #include <algorithm>
 
 #include "support/test_data.hpp"
+#include "support/wire_errors.hpp"
 #include "wire/fsctl.hpp"
 
 using namespace smbx;
 using namespace smbx::wire;
 
-namespace {
+using test::failed_with;
 
-template <typename T>
-bool failed_with(const Expected<T>& r, WireError why) {
-  return !r.has_value() && r.error().wire == why;
-}
+namespace {
 
 // Every proper prefix of `full` must be refused by `decode`.
 template <typename Decode>

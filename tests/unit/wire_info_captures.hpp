@@ -5,10 +5,13 @@
 #include <doctest/doctest.h>
 
 #include <string>
+#include <string_view>
 #include <vector>
 
-#include "capture/frames_file.hpp"
+#include "support/captures.hpp"
+#include "support/messages.hpp"
 #include "support/test_data.hpp"
+#include "support/wire_errors.hpp"
 #include "wire/header.hpp"
 
 namespace smbx::test::info {
@@ -20,19 +23,12 @@ struct CapturedMessage {
   Bytes bytes;  // the whole message, header first
 };
 
-// Every plaintext message of `command` in captures/<file>, in order.
+// Every plaintext message of `command` in captures/<file>, in order, copied.
 inline std::vector<CapturedMessage> captured(const std::string& file, wire::Command command) {
-  auto frames = capture::load_frames_file(data_path("captures/" + file));
-  REQUIRE_MESSAGE(frames.has_value(), "cannot load " << file);
+  const auto name = std::string_view{file}.substr(0, file.rfind(".frames"));
   std::vector<CapturedMessage> out;
-  for (const auto& frame : *frames) {
-    if (wire::protocol_id(frame.bytes) != wire::kSmb2ProtocolId) continue;
-    auto members = wire::split_compound(frame.bytes);
-    REQUIRE_MESSAGE(members.has_value(), file << " line " << frame.line << " does not split");
-    for (const auto& member : *members)
-      if (member.header.command == command)
-        out.push_back({file, frame.line, member.header, Bytes(member.bytes.begin(), member.bytes.end())});
-  }
+  for (const auto& m : captured_messages(name, command))
+    out.push_back({file, m.line, m.header, Bytes(m.bytes.begin(), m.bytes.end())});
   return out;
 }
 
@@ -53,22 +49,12 @@ inline const std::vector<std::string>& plaintext_captures() {
 inline Bytes body_of(const Bytes& message) { return Bytes(message.begin() + wire::kHeaderSize, message.end()); }
 
 // A message made of a default header and `body`.
-inline Bytes message_with_body(ByteView body) {
-  Bytes out;
-  wire::Writer w{out};
-  wire::encode_header(w, wire::Header{});
-  w.bytes(body);
-  return out;
-}
+inline Bytes message_with_body(ByteView body) { return test::message_with_body(wire::Header{}, body); }
 
 // Encodes `m` after a fresh 64-byte header, as a sender would.
 template <typename T>
 Bytes encode_message(const T& m) {
-  Bytes out;
-  wire::Writer w{out};
-  wire::encode_header(w, wire::Header{});
-  encode(w, m);
-  return out;
+  return test::encode_message(wire::Header{}, m);
 }
 
 // The body `m` encodes to, to compare with a captured message's body (the
@@ -78,9 +64,6 @@ Bytes reencoded_body(const T& m) {
   return body_of(encode_message(m));
 }
 
-template <typename T>
-bool failed_with(const Expected<T>& result, WireError why) {
-  return !result.has_value() && result.error().kind == ErrorKind::wire && result.error().wire == why;
-}
+using test::failed_with;
 
 }  // namespace smbx::test::info

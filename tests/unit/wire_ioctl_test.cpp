@@ -3,8 +3,10 @@
 #include <algorithm>
 #include <string>
 
-#include "capture/frames_file.hpp"
+#include "support/captures.hpp"
+#include "support/messages.hpp"
 #include "support/test_data.hpp"
+#include "support/wire_errors.hpp"
 #include "wire/header.hpp"
 #include "wire/ntstatus.hpp"
 #include "wire/ioctl.hpp"
@@ -12,50 +14,23 @@
 using namespace smbx;
 using namespace smbx::wire;
 
+using test::failed_with;
+
 namespace {
 
-template <typename T>
-bool failed_with(const Expected<T>& r, WireError why) {
-  return !r.has_value() && r.error().wire == why;
-}
-
-struct Captured {
-  std::string where;
-  Header header;
-  Bytes message;
-};
-
-std::vector<Captured> captured_ioctls() {
-  std::vector<Captured> out;
-  for (const char* name : {"smb302-signed", "smb311-signed-ops", "smb311-encrypted"}) {
-    auto frames = capture::load_frames_file(test::data_path(std::string{"captures/"} + name + ".frames"));
-    REQUIRE(frames);
-    for (const auto& frame : *frames) {
-      if (protocol_id(frame.bytes) != kSmb2ProtocolId) continue;
-      auto members = split_compound(frame.bytes);
-      REQUIRE(members);
-      for (const auto& m : *members)
-        if (m.header.command == Command::ioctl)
-          out.push_back({std::string{name} + ".frames:" + std::to_string(frame.line), m.header,
-                         Bytes(m.bytes.begin(), m.bytes.end())});
-    }
-  }
+std::vector<test::CapturedMessage> captured_ioctls() {
+  std::vector<test::CapturedMessage> out;
+  for (const char* name : {"smb302-signed", "smb311-signed-ops", "smb311-encrypted"})
+    for (auto& m : test::captured_messages(name, Command::ioctl)) out.push_back(std::move(m));
   return out;
 }
 
 template <typename Message>
 Bytes message_bytes(const Message& m, bool response) {
-  Bytes out;
-  Writer w{out};
-  Header h;
-  h.command = Command::ioctl;
-  if (response) h.flags = flags::server_to_redir;
-  encode_header(w, h);
-  encode(w, m);
-  return out;
+  return test::encode_message(Command::ioctl, m, response);
 }
 
-bool same_body(const Bytes& a, const Bytes& b) {
+bool same_body(ByteView a, ByteView b) {
   return std::equal(a.begin() + kHeaderSize, a.end(), b.begin() + kHeaderSize, b.end());
 }
 
@@ -69,13 +44,13 @@ TEST_CASE("every IOCTL request in the captures decodes and re-encodes to the cap
   std::size_t requests = 0;
   for (const auto& c : captured_ioctls()) {
     if (c.header.is_response()) continue;
-    CAPTURE(c.where);
+    CAPTURE(c.where());
     ++requests;
-    auto m = decode_ioctl_request(c.message);
+    auto m = decode_ioctl_request(c.bytes);
     REQUIRE(m);
     CHECK(m->flags == ioctl_flags::is_fsctl);
     CHECK(m->file_id == FileId::related());  // VNI and DFS referrals need no open
-    CHECK(same_body(message_bytes(*m, false), c.message));
+    CHECK(same_body(message_bytes(*m, false), c.bytes));
   }
   CHECK(requests == 5);
 }
@@ -83,10 +58,10 @@ TEST_CASE("every IOCTL request in the captures decodes and re-encodes to the cap
 TEST_CASE("the VALIDATE_NEGOTIATE_INFO IOCTLs of smb302-signed carry the payloads of smb2-security.md") {
   std::size_t requests = 0, responses = 0;
   for (const auto& c : captured_ioctls()) {
-    if (c.where.rfind("smb302-signed", 0) != 0) continue;
-    CAPTURE(c.where);
+    if (c.where().rfind("smb302-signed", 0) != 0) continue;
+    CAPTURE(c.where());
     if (!c.header.is_response()) {
-      auto m = decode_ioctl_request(c.message);
+      auto m = decode_ioctl_request(c.bytes);
       REQUIRE(m);
       if (m->ctl_code != fsctl::validate_negotiate_info) continue;
       ++requests;
@@ -95,14 +70,14 @@ TEST_CASE("the VALIDATE_NEGOTIATE_INFO IOCTLs of smb302-signed carry the payload
       CHECK(m->max_output_response == 24);
       CHECK(m->max_input_response == 0);
     } else if (c.header.status() == status::SUCCESS) {
-      auto m = decode_ioctl_response(c.message);
+      auto m = decode_ioctl_response(c.bytes);
       REQUIRE(m);
       REQUIRE(m->ctl_code == fsctl::validate_negotiate_info);
       ++responses;
       CHECK(m->input.empty());
       CHECK(Bytes(m->output.begin(), m->output.end()) == vni_output());
       CHECK(m->file_id == FileId::related());
-      CHECK(same_body(message_bytes(*m, true), c.message));
+      CHECK(same_body(message_bytes(*m, true), c.bytes));
     }
   }
   CHECK(requests == 2);
@@ -113,10 +88,10 @@ TEST_CASE("the DFS referral IOCTL in the captures has its request as input and 6
   std::size_t seen = 0;
   for (const auto& c : captured_ioctls()) {
     if (c.header.is_response()) continue;
-    auto m = decode_ioctl_request(c.message);
+    auto m = decode_ioctl_request(c.bytes);
     REQUIRE(m);
     if (m->ctl_code != fsctl::dfs_get_referrals) continue;
-    CAPTURE(c.where);
+    CAPTURE(c.where());
     ++seen;
     CHECK(m->max_output_response == 0xFFFF);
     // REQ_GET_DFS_REFERRAL: MaxReferralLevel 3, then "\127.0.0.1\<share>" NUL-terminated.
