@@ -14,7 +14,7 @@ packages=(
   # tshark checks our traffic for malformed packets
   samba smbclient samba-testsuite tshark
   # test and benchmark tools
-  time iproute2 procps
+  time iproute2 procps python3
 )
 
 missing=()

@@ -1,0 +1,562 @@
+// Connection: framing, decryption, compound chains, credits, signatures and
+// dispatch (MS-SMB2 3.3.5.1 - 3.3.5.2, 3.3.4.1).
+#include "server/connection.hpp"
+
+#include <unistd.h>
+
+#include <boost/asio/experimental/awaitable_operators.hpp>
+
+#include "crypto/signing.hpp"
+#include "crypto/transform.hpp"
+#include "server/log.hpp"
+
+namespace smbx::server {
+
+namespace asio = boost::asio;
+using namespace boost::asio::experimental::awaitable_operators;
+namespace st = wire::status;
+using wire::Command;
+
+Open::~Open() {
+  if (fd >= 0) ::close(fd);
+  if (file) std::erase(file->opens, this);
+}
+
+bool CreditWindow::consume(std::uint64_t message_id, std::uint16_t charge) {
+  if (charge == 0) charge = 1;
+  if (message_id < low_ || message_id >= high_ || high_ - message_id < charge) return false;
+  for (std::uint16_t k = 0; k < charge; ++k)
+    if (used_above_low_.count(message_id + k) != 0) return false;
+  for (std::uint16_t k = 0; k < charge; ++k) used_above_low_.insert(message_id + k);
+  while (!used_above_low_.empty() && *used_above_low_.begin() == low_) {
+    used_above_low_.erase(used_above_low_.begin());
+    ++low_;
+  }
+  return true;
+}
+
+Connection::Connection(Server& server, asio::ip::tcp::socket socket)
+    : server_{server}, socket_{std::move(socket)} {
+  boost::system::error_code ec;
+  const auto ep = socket_.remote_endpoint(ec);
+  peer_ = ec ? std::string{"?"} : ep.address().to_string() + ":" + std::to_string(ep.port());
+  socket_.set_option(asio::ip::tcp::no_delay(true), ec);
+}
+
+Connection::~Connection() = default;
+
+asio::awaitable<void> Connection::run() {
+  auto self = shared_from_this();
+  log_info("connection from " + peer_);
+  deadline_ = Clock::now() + idle_timeout_;
+  writer_wake_.emplace(socket_.get_executor());
+  drained_.emplace(socket_.get_executor());
+  co_await (read_loop() || watchdog() || write_loop());
+  pending_.clear();
+  close_tree_opens(0, std::nullopt);
+  for (const auto& [id, session] : sessions_) server_.unregister_session(id);
+  boost::system::error_code ec;
+  socket_.close(ec);
+  log_info("connection from " + peer_ + " closed");
+}
+
+// Ends the connection when deadline_ passes; read_loop() pushes it forward
+// before every wait (asio's cpp20 timeout example).
+asio::awaitable<void> Connection::watchdog() {
+  asio::steady_timer timer{socket_.get_executor()};
+  for (;;) {
+    timer.expires_at(deadline_);
+    co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+    if (deadline_ <= Clock::now()) {
+      log_info("connection from " + peer_ + " timed out");
+      co_return;
+    }
+  }
+}
+
+asio::awaitable<void> Connection::read_loop() {
+  std::array<std::uint8_t, 4> prefix{};
+  Bytes frame;
+  Bytes response;
+  for (;;) {
+    deadline_ = Clock::now() + idle_timeout_;
+    auto [ec, n] = co_await asio::async_read(socket_, asio::buffer(prefix), asio::as_tuple(asio::use_awaitable));
+    if (ec) co_return;
+    // MS-SMB2 2.1: Direct TCP, a zero byte and a 24-bit big-endian length.
+    const std::size_t size = (std::size_t{prefix[1]} << 16) | (std::size_t{prefix[2]} << 8) | prefix[3];
+    if (prefix[0] != 0 || size < 4 || size > kMaxFrameSize) {
+      log_warn("connection from " + peer_ + ": bad frame header (length " + std::to_string(size) + ")");
+      co_return;
+    }
+    frame.resize(size);
+    deadline_ = Clock::now() + std::chrono::seconds{60};
+    auto [ec2, n2] = co_await asio::async_read(socket_, asio::buffer(frame), asio::as_tuple(asio::use_awaitable));
+    if (ec2) co_return;
+    response.clear();
+    if (!process_frame(frame, response)) {
+      log_debug("connection from " + peer_ + ": dropped after a protocol violation");
+      co_return;
+    }
+    if (!response.empty()) queue_frame(std::move(response));
+    // Back-pressure: read the next request only once the writer has taken
+    // everything queued (a client that stops reading stops being served).
+    while (!outgoing_.empty()) {
+      drained_->expires_at(Clock::time_point::max());
+      co_await drained_->async_wait(asio::as_tuple(asio::use_awaitable));
+    }
+  }
+}
+
+void Connection::queue_frame(Bytes frame) {
+  outgoing_.push_back(std::move(frame));
+  if (writer_wake_) writer_wake_->cancel();
+}
+
+// Sends queued frames in order: responses, and the final responses of async
+// requests that other events (an unlock, a CANCEL, a close) complete.
+asio::awaitable<void> Connection::write_loop() {
+  for (;;) {
+    while (outgoing_.empty()) {
+      writer_wake_->expires_at(Clock::time_point::max());
+      co_await writer_wake_->async_wait(asio::as_tuple(asio::use_awaitable));
+    }
+    Bytes frame = std::move(outgoing_.front());
+    outgoing_.pop_front();
+    if (outgoing_.empty()) drained_->cancel();
+    const auto out_size = frame.size();
+    const std::array<std::uint8_t, 4> out_prefix{0, static_cast<std::uint8_t>(out_size >> 16),
+                                                 static_cast<std::uint8_t>(out_size >> 8),
+                                                 static_cast<std::uint8_t>(out_size)};
+    const std::array<asio::const_buffer, 2> buffers{asio::buffer(out_prefix), asio::buffer(frame)};
+    deadline_ = std::max(deadline_, Clock::now() + std::chrono::seconds{60});
+    auto [ec, n] = co_await asio::async_write(socket_, buffers, asio::as_tuple(asio::use_awaitable));
+    if (ec) co_return;
+  }
+}
+
+Session* Connection::find_session(std::uint64_t id) {
+  const auto it = sessions_.find(id);
+  return it == sessions_.end() ? nullptr : it->second.get();
+}
+
+bool Connection::process_frame(Bytes& frame, Bytes& response) {
+  switch (wire::protocol_id(frame)) {
+    case wire::kSmb1ProtocolId:
+      if (negotiated_ || smb1_negotiated_wildcard_) return false;
+      return process_smb1_negotiate(frame, response);
+    case wire::kSmb2ProtocolId:
+      return process_chain(frame, nullptr, response);
+    case wire::kTransformProtocolId: {
+      // MS-SMB2 3.3.5.2.1.1: any failure here ends the connection.
+      if (!negotiated_ || cipher_ == crypto::Cipher::none) return false;
+      auto message = wire::decode_transform(frame);
+      if (!message) return false;
+      Session* session = find_session(message->header.session_id);
+      if (session == nullptr || !session->has_keys || session->keys.encryption.empty()) return false;
+      auto plain = crypto::decrypt_message(cipher_, session->keys.encryption, *message);
+      if (!plain) {
+        log_warn("connection from " + peer_ + ": " + describe(plain.error()));
+        return false;
+      }
+      if (!session->logged_encryption) {
+        session->logged_encryption = true;
+        log_debug("connection from " + peer_ + ": session " + std::to_string(session->id) +
+                  " sends encrypted requests");
+      }
+      return process_chain(*plain, session, response);
+    }
+    default:
+      return false;  // compressed messages are not negotiated
+  }
+}
+
+std::uint16_t Connection::charge_of(const wire::Header& h, const wire::Body& body, bool& too_small) const {
+  std::uint64_t payload = 0;
+  if (const auto* rd = std::get_if<wire::ReadRequest>(&body)) payload = rd->length;
+  else if (const auto* wr = std::get_if<wire::WriteRequest>(&body)) payload = wr->data.size();
+  else if (const auto* io = std::get_if<wire::IoctlRequest>(&body))
+    payload = std::max<std::uint64_t>(io->input.size(), io->max_output_response);
+  else if (const auto* qd = std::get_if<wire::QueryDirectoryRequest>(&body)) payload = qd->output_buffer_length;
+  // MS-SMB2 3.3.5.2.5
+  if (!supports_multi_credit_ || h.credit_charge == 0) {
+    too_small = payload > 65536;
+    return 1;
+  }
+  const std::uint64_t needed = payload == 0 ? 1 : (payload - 1) / 65536 + 1;
+  too_small = needed > h.credit_charge;
+  return h.credit_charge;
+}
+
+// MS-SMB2 3.3.1.2: grant what the request consumed plus what more it asked
+// for (none more on NEGOTIATE or an unfinished SESSION_SETUP), never past
+// 8192 outstanding, never leaving the client with none. A client that asks
+// for 65535 in one request gets its window filled to 8192 at once, as from
+// Windows (smb2.credits.single_req_credits_granted).
+std::uint16_t Connection::credits_to_grant(const wire::Header& h, std::uint16_t charge) {
+  constexpr std::uint64_t kMaxCredits = 8192;
+  const std::uint64_t requested = std::max<std::uint16_t>(1, h.credits);
+  std::uint64_t additional_max = kMaxCredits;
+  if (h.command == Command::negotiate) additional_max = 0;
+  if (h.command == Command::session_setup)
+    additional_max = h.status_or_channel_sequence == st::SUCCESS ? kMaxCredits : 0;
+  const std::uint64_t outstanding = credits_.outstanding();
+  const std::uint64_t possible = kMaxCredits > outstanding + charge ? kMaxCredits - outstanding - charge : 0;
+  const std::uint64_t additional = std::min({requested - 1, additional_max, possible});
+  std::uint64_t granted = charge + additional;
+  if (outstanding + granted == 0) granted = 1;
+  if (outstanding + granted > kMaxCredits) granted = kMaxCredits > outstanding ? kMaxCredits - outstanding : 0;
+  credits_.grant(static_cast<std::uint32_t>(granted));
+  return static_cast<std::uint16_t>(granted);
+}
+
+namespace {
+
+struct ChainMember {
+  wire::Header header;
+  ByteView bytes;
+  bool unknown_command = false;
+};
+
+// wire::split_compound, except that a member with a command code MS-SMB2 does
+// not define is kept (and answered INVALID_PARAMETER, smb2.compound.invalid4)
+// instead of failing the whole chain.
+std::optional<std::vector<ChainMember>> split_chain(ByteView frame) {
+  std::vector<ChainMember> members;
+  std::size_t start = 0;
+  for (;;) {
+    const ByteView rest = frame.subspan(start);
+    ChainMember m;
+    auto header = wire::decode_header(rest);
+    if (!header && header.error().wire == WireError::unknown_command && rest.size() >= wire::kHeaderSize) {
+      Bytes copy(rest.begin(), rest.begin() + wire::kHeaderSize);
+      store_le16(copy.data() + 12, 0);
+      header = wire::decode_header(copy);
+      if (header) header->command = static_cast<Command>(load_le16(rest.data() + 12));
+      m.unknown_command = true;
+    }
+    if (!header) return std::nullopt;
+    m.header = *header;
+    std::size_t length = rest.size();
+    const std::uint32_t next = m.header.next_command;
+    if (next != 0) {
+      // MS-SMB2 3.3.5.2.7: each next header starts 8-aligned, after this one.
+      if (next < wire::kHeaderSize || next % 8 != 0 || next >= rest.size()) return std::nullopt;
+      length = next;
+    }
+    m.bytes = rest.first(length);
+    members.push_back(m);
+    if (next == 0) return members;
+    start += length;
+  }
+}
+
+}  // namespace
+
+bool Connection::process_chain(ByteView chain, Session* transform_session, Bytes& response) {
+  auto members = split_chain(chain);
+  if (!members) return false;
+  const bool encrypted = transform_session != nullptr;
+  struct Out {
+    Bytes bytes;
+    bool sign = false;
+    Bytes key;
+  };
+  std::vector<Out> outs;
+  std::optional<std::uint64_t> end_session;
+  std::uint64_t related_session = 0;
+  std::uint32_t related_tree = 0;
+  // MS-SMB2 3.3.5.2.7.2: a related request needs the previous one to have
+  // had a session (and tree) that passed the checks.
+  bool related_session_ok = false;
+  bool related_tree_ok = false;
+  related_file_.reset();
+  related_status_ = st::SUCCESS;
+
+  for (std::size_t i = 0; i < members->size(); ++i) {
+    const auto& m = (*members)[i];
+    wire::Header h = m.header;
+    if (h.is_response()) return false;
+    const bool related = h.is_related() && i > 0;
+    // An unrelated request starts a new chain of FileIds (Samba resets its
+    // chained open the same way).
+    if (!related) related_file_.reset();
+    if (related) {
+      h.session_id = related_session;
+      h.tree_id = related_tree;
+    }
+    // MS-SMB2 3.3.5.2.9: an encrypted message belongs to the session that encrypted it.
+    if (encrypted && h.session_id != transform_session->id) return false;
+    // MS-SMB2 3.3.5.16: CANCEL uses no credit and gets no response of its own.
+    if (h.command == Command::cancel) {
+      cancel_request(h);
+      continue;
+    }
+    if (!negotiated_ && h.command != Command::negotiate) return false;
+
+    auto body = m.unknown_command
+                    ? Expected<wire::Body>{wire_error(WireError::unknown_command, "unknown command")}
+                    : wire::decode_body(h, m.bytes, negotiated_ ? std::optional{dialect_} : std::nullopt);
+    bool too_small = false;
+    const std::uint16_t charge = body ? charge_of(h, *body, too_small) : std::max<std::uint16_t>(1, h.credit_charge);
+    if (!credits_.consume(h.message_id, supports_multi_credit_ ? charge : 1)) {
+      log_warn("connection from " + peer_ + ": MessageId " + std::to_string(h.message_id) +
+               " is outside the credit window");
+      return false;
+    }
+    current_related_ = related;
+
+    Reply reply;
+    bool session_ok = false;
+    bool tree_ok = false;
+    Session* session = h.command == Command::negotiate ? nullptr : find_session(h.session_id);
+    const bool can_verify = session != nullptr && session->state == Session::State::valid && session->has_keys;
+    const bool needs_session = h.command != Command::negotiate && h.command != Command::session_setup &&
+                               h.command != Command::echo;
+    const bool needs_tree = needs_session && h.command != Command::logoff && h.command != Command::tree_connect;
+    if (!body) {
+      log_debug("connection from " + peer_ + ": " + describe(body.error()));
+      reply = fail(st::INVALID_PARAMETER);
+    } else if (h.is_related() && i == 0) {
+      reply = fail(st::INVALID_PARAMETER);  // MS-SMB2 3.3.5.2.7.2: the first cannot be related
+    } else if (related && ((needs_session && !related_session_ok) || (needs_tree && !related_tree_ok))) {
+      reply = fail(st::INVALID_PARAMETER);
+    } else if (too_small) {
+      reply = fail(st::INVALID_PARAMETER);
+    } else if (h.command == Command::negotiate && h.is_signed()) {
+      reply = fail(st::INVALID_PARAMETER);  // MS-SMB2 3.3.5.2.4
+    } else if (can_verify && !encrypted && h.is_signed() &&
+               !crypto::verify_signature(signing_algorithm_, session->keys.signing, m.bytes)) {
+      log_warn("connection from " + peer_ + ": bad signature on " + std::string{wire::to_string(h.command)});
+      reply = fail(st::ACCESS_DENIED);
+    } else if (can_verify && !encrypted && !h.is_signed() && session->signing_required &&
+               h.command != Command::session_setup) {
+      reply = fail(st::ACCESS_DENIED);  // MS-SMB2 3.3.5.2.4: signing required
+    } else {
+      Request request{h, m.bytes, std::move(*body), nullptr, nullptr, encrypted};
+      if (needs_session && (session == nullptr || session->state != Session::State::valid)) {
+        reply = fail(st::USER_SESSION_DELETED);
+      } else if (needs_session && session->encrypt_data && !encrypted) {
+        reply = fail(st::ACCESS_DENIED);  // MS-SMB2 3.3.5.2.9
+      } else {
+        request.session = session;
+        session_ok = session != nullptr && session->state == Session::State::valid;
+        if (needs_tree) {
+          const auto t = session->trees.find(h.tree_id);
+          if (t == session->trees.end()) {
+            reply = fail(st::NETWORK_NAME_DELETED);
+          } else if (t->second.encrypt_data && !encrypted) {
+            reply = fail(st::ACCESS_DENIED);  // MS-SMB2 3.3.5.2.11
+          } else {
+            request.tree = &t->second;
+            tree_ok = true;
+            reply = execute(request);
+          }
+        } else {
+          reply = execute(request);
+        }
+      }
+    }
+    if (reply.disconnect) return false;
+
+    related_status_ = reply.status;
+    related_session_ok = session_ok || (reply.session_id.has_value() && reply.status == st::SUCCESS);
+    related_tree_ok = tree_ok || reply.tree_id.has_value();
+    related_session = reply.session_id.value_or(h.session_id);
+    related_tree = reply.tree_id.value_or(h.tree_id);
+    if (reply.file_id) related_file_ = reply.file_id;
+
+    wire::Header rh;
+    rh.command = h.command;
+    rh.credit_charge = h.credit_charge;
+    rh.status_or_channel_sequence = reply.status;
+    rh.flags = wire::flags::server_to_redir | (h.flags & (wire::flags::related_operations | wire::flags::priority_mask));
+    rh.message_id = h.message_id;
+    rh.process_id = h.process_id;
+    rh.tree_id = related_tree;
+    rh.session_id = related_session;
+    wire::Header grant_view = h;
+    grant_view.status_or_channel_sequence = reply.status;
+    rh.credits = credits_to_grant(grant_view, supports_multi_credit_ ? charge : 1);
+
+    Session* rs = h.command == Command::negotiate ? nullptr : find_session(rh.session_id);
+    const bool should_sign = !encrypted && rs != nullptr && rs->has_keys &&
+                             rs->state == Session::State::valid && (h.is_signed() || rs->signing_required);
+    if (reply.async) {
+      // MS-SMB2 3.3.4.2: an interim response, unsigned, with a new AsyncId;
+      // the final one follows from complete_pending().
+      const std::uint64_t async_id = next_async_id_++;
+      rh.flags |= wire::flags::async_command;
+      rh.async_id = async_id;
+      rh.status_or_channel_sequence = st::PENDING;
+      wire::Header request_header = h;
+      request_header.session_id = rh.session_id;
+      request_header.tree_id = rh.tree_id;
+      pending_[async_id] = Pending{request_header, encrypted, should_sign, std::move(*reply.async)};
+      Out interim;
+      interim.bytes = wire::encode_message(rh, wire::ErrorResponse{});
+      outs.push_back(std::move(interim));
+      if (pending_[async_id].work.kind == AsyncWork::Kind::create) {
+        if (auto file = server_.find_file_state(pending_[async_id].work.file))
+          file->create_waiters.emplace_back(weak_from_this(), async_id);
+      }
+      if (pending_[async_id].work.kind == AsyncWork::Kind::lock) {
+        const auto open = opens_.find(pending_[async_id].work.open_id);
+        if (open != opens_.end()) open->second->file->lock_waiters.emplace_back(weak_from_this(), async_id);
+      }
+      continue;
+    }
+
+    Out out;
+    out.bytes = wire::encode_message(rh, reply.body);
+    if (h.command == Command::negotiate && reply.status == st::SUCCESS && dialect_ == wire::Dialect::smb311) {
+      preauth_.update(m.bytes);  // MS-SMB2 3.3.5.4
+      preauth_.update(out.bytes);
+    }
+    if (h.command == Command::session_setup && reply.status == st::MORE_PROCESSING_REQUIRED && rs != nullptr &&
+        dialect_ == wire::Dialect::smb311)
+      rs->preauth.update(out.bytes);  // MS-SMB2 3.3.5.5.3
+    if (!encrypted && rs != nullptr && rs->has_keys && (reply.sign_with_new_key || should_sign)) {
+      out.sign = true;
+      out.key = rs->keys.signing;
+    }
+    if (h.command == Command::logoff && reply.status == st::SUCCESS) end_session = rh.session_id;
+    outs.push_back(std::move(out));
+  }
+
+  // MS-SMB2 3.3.4.1.3: every member but the last padded to 8 bytes; each signed alone.
+  for (std::size_t i = 0; i < outs.size(); ++i) {
+    auto& bytes = outs[i].bytes;
+    if (i + 1 < outs.size()) {
+      bytes.resize((bytes.size() + 7) & ~std::size_t{7}, 0);
+      store_le32(bytes.data() + wire::kNextCommandOffset, static_cast<std::uint32_t>(bytes.size()));
+    }
+    if (outs[i].sign) crypto::sign_message(signing_algorithm_, outs[i].key, bytes);
+    response.insert(response.end(), bytes.begin(), bytes.end());
+  }
+  if (encrypted && !response.empty()) {
+    if (!transform_session->nonces) return false;
+    auto nonce = transform_session->nonces->next();
+    if (!nonce) return false;
+    response = crypto::encrypt_message(cipher_, transform_session->keys.decryption, *nonce, transform_session->id,
+                                       response);
+  }
+  if (end_session) {
+    server_.unregister_session(*end_session);
+    sessions_.erase(*end_session);
+  }
+  return true;
+}
+
+Reply Connection::execute(Request& r) {
+  switch (r.header.command) {
+    case Command::negotiate: return handle_negotiate(r);
+    case Command::session_setup: return handle_session_setup(r);
+    case Command::logoff: return handle_logoff(r);
+    case Command::tree_connect: return handle_tree_connect(r);
+    case Command::tree_disconnect: return handle_tree_disconnect(r);
+    case Command::create: return handle_create(r);
+    case Command::close: return handle_close(r);
+    case Command::flush: return handle_flush(r);
+    case Command::read: return handle_read(r);
+    case Command::write: return handle_write(r);
+    case Command::echo: return handle_echo(r);
+    case Command::query_directory: return handle_query_directory(r);
+    case Command::query_info: return handle_query_info(r);
+    case Command::set_info: return handle_set_info(r);
+    case Command::ioctl: return handle_ioctl(r);
+    case Command::lock: return handle_lock(r);
+    case Command::change_notify: return handle_change_notify(r);
+    case Command::oplock_break: return handle_oplock_break(r);
+    default:
+      return fail(st::INVALID_PARAMETER);
+  }
+}
+
+void Connection::complete_pending(std::uint64_t async_id, wire::NtStatus status, const wire::Body& body) {
+  const auto it = pending_.find(async_id);
+  if (it == pending_.end()) return;
+  const Pending p = std::move(it->second);
+  pending_.erase(it);
+  // MS-SMB2 3.3.4.3: the final response of an async request: same MessageId
+  // and AsyncId, no credits (they went with the interim response).
+  wire::Header rh;
+  rh.command = p.header.command;
+  rh.credit_charge = p.header.credit_charge;
+  rh.status_or_channel_sequence = status;
+  rh.flags = wire::flags::server_to_redir | wire::flags::async_command;
+  rh.message_id = p.header.message_id;
+  rh.async_id = async_id;
+  rh.session_id = p.header.session_id;
+  Bytes message = wire::encode_message(rh, wire::is_error(status) ? wire::Body{wire::ErrorResponse{}} : body);
+  Session* session = find_session(p.header.session_id);
+  if (p.encrypted) {
+    if (session == nullptr || !session->nonces) return;
+    auto nonce = session->nonces->next();
+    if (!nonce) return;
+    message = crypto::encrypt_message(cipher_, session->keys.decryption, *nonce, session->id, message);
+  } else if (p.sign && session != nullptr && session->has_keys) {
+    crypto::sign_message(signing_algorithm_, session->keys.signing, message);
+  }
+  queue_frame(std::move(message));
+}
+
+// MS-SMB2 3.3.5.16: find the request by AsyncId (async form) or MessageId.
+void Connection::cancel_request(const wire::Header& cancel) {
+  for (const auto& [async_id, p] : pending_) {
+    const bool match = cancel.is_async() ? async_id == cancel.async_id : p.header.message_id == cancel.message_id;
+    if (!match) continue;
+    complete_pending(async_id, st::CANCELLED, wire::ErrorResponse{});
+    return;
+  }
+}
+
+// The open is going away: its pending requests end (MS-SMB2 3.3.4.17: a
+// CHANGE_NOTIFY completes with STATUS_NOTIFY_CLEANUP).
+void Connection::end_pending_for_open(std::uint64_t open_id) {
+  std::vector<std::pair<std::uint64_t, AsyncWork::Kind>> ended;
+  for (const auto& [async_id, p] : pending_)
+    if (p.work.open_id == open_id) ended.emplace_back(async_id, p.work.kind);
+  for (const auto& [async_id, kind] : ended) {
+    if (kind == AsyncWork::Kind::change_notify)
+      complete_pending(async_id, st::NOTIFY_CLEANUP, wire::ChangeNotifyResponse{});
+    else
+      complete_pending(async_id, st::RANGE_NOT_LOCKED, wire::ErrorResponse{});  // as Samba (smb2.lock.cancel)
+  }
+}
+
+void Connection::retry_lock(std::uint64_t async_id) {
+  const auto it = pending_.find(async_id);
+  if (it == pending_.end() || it->second.work.kind != AsyncWork::Kind::lock) return;
+  const auto open = opens_.find(it->second.work.open_id);
+  if (open == opens_.end()) return;
+  wire::NtStatus status = st::SUCCESS;
+  bool would_block = false;
+  if (try_lock(*open->second, it->second.work.locks, status, would_block)) {
+    complete_pending(async_id, st::SUCCESS, wire::LockResponse{});
+  } else if (would_block) {
+    open->second->file->lock_waiters.emplace_back(weak_from_this(), async_id);
+  } else {
+    complete_pending(async_id, status, wire::ErrorResponse{});
+  }
+}
+
+Open* Connection::find_open(const Request& r, const wire::FileId& requested) {
+  wire::FileId id = requested;
+  open_error_ = st::FILE_CLOSED;
+  if (id == wire::FileId::related()) {
+    // MS-SMB2 3.3.5.2.7.2: the FileId of the previous member of a related chain.
+    if (!current_related_) return nullptr;
+    if (!related_file_) {
+      open_error_ = wire::is_error(related_status_) ? related_status_ : st::INVALID_PARAMETER;
+      return nullptr;
+    }
+    id = *related_file_;
+  }
+  const auto it = opens_.find(id.volatile_id);
+  if (it == opens_.end() || it->second->id != id.persistent) return nullptr;
+  Open* open = it->second.get();
+  if (open->session_id != r.header.session_id || open->tree_id != r.header.tree_id) return nullptr;
+  return open;
+}
+
+}  // namespace smbx::server

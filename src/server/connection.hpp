@@ -1,0 +1,193 @@
+// One client connection (MS-SMB2 3.3.1.7): Direct-TCP framing, decryption,
+// compound splitting, credit and signature checks, dispatch to the command
+// handlers, and signing/encrypting the responses. Requests of a connection are
+// executed one frame at a time, in order.
+#pragma once
+
+#include <boost/asio.hpp>
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "crypto/keys.hpp"
+#include "crypto/preauth.hpp"
+#include "server/server.hpp"
+#include "server/state.hpp"
+#include "wire/message.hpp"
+#include "wire/ntstatus.hpp"
+
+namespace smbx::server {
+
+// Largest Direct-TCP frame accepted: the largest WRITE plus headers.
+inline constexpr std::size_t kMaxFrameSize = (8u << 20) + (1u << 16);
+
+// Work a request leaves behind when it goes async (MS-SMB2 3.3.4.2).
+struct AsyncWork {
+  enum class Kind { change_notify, lock, create } kind = Kind::change_notify;
+  std::uint64_t open_id = 0;
+  std::vector<wire::LockElement> locks;
+  Bytes message;  // create: the CREATE request, run again once the oplock break is acknowledged
+  FileKey file;   // create: the file whose oplock is being broken
+};
+
+// What a handler answers. A failure status with no body set goes out as an
+// ERROR response. Views in `body` point into `storage` or the request.
+struct Reply {
+  wire::NtStatus status = wire::status::SUCCESS;
+  wire::Body body = wire::ErrorResponse{};
+  Bytes storage;
+  std::optional<std::uint64_t> session_id;  // set by SESSION_SETUP
+  std::optional<std::uint32_t> tree_id;     // set by TREE_CONNECT
+  std::optional<wire::FileId> file_id;      // the open this request used or made (related compounds)
+  bool disconnect = false;                  // drop the connection instead of answering
+  bool sign_with_new_key = false;           // final SESSION_SETUP response
+  std::optional<AsyncWork> async;           // answer STATUS_PENDING now, the rest later
+};
+
+inline Reply fail(wire::NtStatus status) {
+  Reply r;
+  r.status = status;
+  return r;
+}
+
+// The request as handlers see it.
+struct Request {
+  wire::Header header;
+  ByteView message;  // the whole SMB2 message
+  wire::Body body;
+  Session* session = nullptr;
+  TreeConnect* tree = nullptr;
+  bool encrypted = false;
+};
+
+// MS-FSA 2.1.5.1.2.1: would an open with this access and share mode clash
+// with the file's existing opens?
+bool sharing_violation(const FileState& file, std::uint32_t access, std::uint32_t share);
+
+// Runs every CREATE waiting for an oplock break on `file` again.
+void wake_create_waiters(FileState& file);
+
+// Lets every LOCK blocked on `file` try again (a lock was released or an open closed).
+void wake_lock_waiters(FileState& file);
+
+// MS-FSA 2.1.4.10: whether a READ (or WRITE) of [offset, offset + length) by
+// `open` runs into another open's byte-range lock.
+bool read_conflicts(const Open& open, std::uint64_t offset, std::uint64_t length);
+bool write_conflicts(const Open& open, std::uint64_t offset, std::uint64_t length);
+
+class Connection : public std::enable_shared_from_this<Connection> {
+ public:
+  Connection(Server& server, boost::asio::ip::tcp::socket socket);
+  ~Connection();
+  boost::asio::awaitable<void> run();
+
+  // Exposed for the handlers (handlers_*.cpp).
+  Server& server() { return server_; }
+  // A lock went away on a file this connection waits on: try the blocked LOCK again.
+  void retry_lock(std::uint64_t async_id);
+  void retry_create(std::uint64_t async_id);
+  // MS-SMB2 3.3.5.5.3: a new session of the same user names this one as its
+  // PreviousSessionId: close its opens and forget it.
+  void expire_session(std::uint64_t session_id, const std::string& user);
+  // MS-SMB2 3.3.4.6: tells this connection's client to give up its oplock on `open`.
+  void send_oplock_break(const Open& open);
+
+ private:
+  using Clock = std::chrono::steady_clock;
+  boost::asio::awaitable<void> read_loop();
+  boost::asio::awaitable<void> watchdog();
+  boost::asio::awaitable<void> write_loop();
+  void queue_frame(Bytes frame);
+
+  // A request that went async (MS-SMB2 3.3.4.2): its final response comes later.
+  struct Pending {
+    wire::Header header;  // the request's, with related ids filled in
+    bool encrypted = false;
+    bool sign = false;
+    AsyncWork work;
+  };
+  void complete_pending(std::uint64_t async_id, wire::NtStatus status, const wire::Body& body);
+  void cancel_request(const wire::Header& cancel);
+  void end_pending_for_open(std::uint64_t open_id);
+  bool try_lock(Open& open, const std::vector<wire::LockElement>& locks, wire::NtStatus& status,
+                bool& would_block);
+
+  // Turns one frame into the frame to send back (empty: nothing to send).
+  // Returns false when the connection must be dropped.
+  bool process_frame(Bytes& frame, Bytes& response);
+  bool process_smb1_negotiate(ByteView frame, Bytes& response);
+  bool process_chain(ByteView chain, Session* transform_session, Bytes& response);
+  Reply execute(Request& request);
+  std::uint16_t credits_to_grant(const wire::Header& request, std::uint16_t charge);
+  std::uint16_t charge_of(const wire::Header& header, const wire::Body& body, bool& too_small) const;
+
+  // Handlers, one per command (handlers_session.cpp, handlers_file.cpp, handlers_info.cpp).
+  Reply handle_negotiate(Request& r);
+  Reply handle_session_setup(Request& r);
+  Reply handle_logoff(Request& r);
+  Reply handle_tree_connect(Request& r);
+  Reply handle_tree_disconnect(Request& r);
+  Reply handle_echo(Request& r);
+  Reply handle_ioctl(Request& r);
+  Reply handle_create(Request& r);
+  Reply handle_close(Request& r);
+  Reply handle_flush(Request& r);
+  Reply handle_read(Request& r);
+  Reply handle_write(Request& r);
+  Reply handle_query_directory(Request& r);
+  Reply handle_query_info(Request& r);
+  Reply handle_set_info(Request& r);
+  Reply handle_lock(Request& r);
+  Reply handle_change_notify(Request& r);
+  Reply handle_oplock_break(Request& r);
+
+  // Open lookup with the related-compound FileId substitution done by the caller.
+  Open* find_open(const Request& r, const wire::FileId& id);
+  void close_open(std::uint64_t id);
+  void close_tree_opens(std::uint64_t session_id, std::optional<std::uint32_t> tree_id);
+  Session* find_session(std::uint64_t id);
+
+  Server& server_;
+  boost::asio::ip::tcp::socket socket_;
+  std::string peer_;
+  Clock::time_point deadline_;
+  std::chrono::seconds idle_timeout_{900};
+
+  // MS-SMB2 3.3.1.7 Connection state.
+  bool negotiated_ = false;
+  bool smb1_negotiated_wildcard_ = false;
+  wire::Dialect dialect_ = wire::Dialect::smb202;
+  bool supports_multi_credit_ = false;
+  wire::Guid client_guid_{};
+  std::uint16_t client_security_mode_ = 0;
+  std::uint32_t client_capabilities_ = 0;
+  std::vector<std::uint16_t> client_dialects_;
+  std::uint16_t server_security_mode_ = 0;
+  std::uint32_t server_capabilities_ = 0;
+  crypto::Cipher cipher_ = crypto::Cipher::none;
+  crypto::SigningAlgorithm signing_algorithm_ = crypto::SigningAlgorithm::hmac_sha256;
+  crypto::PreauthHash preauth_;
+  CreditWindow credits_;
+
+  // The chain being executed (MS-SMB2 3.3.5.2.7.2).
+  bool current_related_ = false;
+  std::optional<wire::FileId> related_file_;
+  wire::NtStatus related_status_ = wire::status::SUCCESS;
+  wire::NtStatus open_error_ = wire::status::FILE_CLOSED;  // why find_open() found nothing
+
+  std::map<std::uint64_t, Pending> pending_;  // by AsyncId
+  std::uint64_t next_async_id_ = 1;
+  std::deque<Bytes> outgoing_;  // frames (without the Direct-TCP prefix) to send, in order
+  std::optional<boost::asio::steady_timer> writer_wake_;
+  std::optional<boost::asio::steady_timer> drained_;
+
+  std::map<std::uint64_t, std::unique_ptr<Session>> sessions_;
+  std::map<std::uint64_t, std::unique_ptr<Open>> opens_;
+};
+
+}  // namespace smbx::server

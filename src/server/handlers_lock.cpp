@@ -1,0 +1,158 @@
+// LOCK (MS-SMB2 3.3.5.14) with byte-range locks kept per file (MS-FSA
+// 2.1.5.7), blocking locks that go async and wait for an unlock or a close,
+// and CHANGE_NOTIFY (3.3.5.19), which waits until cancelled or closed: no
+// change events are produced yet.
+#include "server/connection.hpp"
+#include "server/log.hpp"
+
+namespace smbx::server {
+
+namespace st = wire::status;
+namespace lf = wire::lock_flags;
+
+namespace {
+
+constexpr wire::NtStatus kInvalidLockRange = 0xC00001A1;  // STATUS_INVALID_LOCK_RANGE
+
+// Whether two lock ranges collide. A zero-length range is the point at its
+// offset and collides with a range that starts before the point and reaches
+// it (what Windows does, smbtorture smb2.lock.zerobytelength); two
+// zero-length ranges never collide.
+bool overlaps(std::uint64_t a_offset, std::uint64_t a_length, std::uint64_t b_offset, std::uint64_t b_length) {
+  if (a_length == 0 && b_length == 0) return false;
+  if (a_length == 0) return b_offset < a_offset && a_offset <= b_offset + (b_length - 1);
+  if (b_length == 0) return a_offset < b_offset && b_offset <= a_offset + (a_length - 1);
+  const std::uint64_t a_last = a_offset + (a_length - 1);
+  const std::uint64_t b_last = b_offset + (b_length - 1);
+  return a_offset <= b_last && b_offset <= a_last;
+}
+
+// MS-FSA 2.1.5.7: an exclusive lock conflicts with every overlapping lock; a
+// shared one only with exclusive locks, except the requester's own (a handle
+// may stack a shared lock on its exclusive one). Zero-length locks conflict
+// with nothing but are still taken and must be unlocked.
+bool lock_conflicts(const FileState& file, const Open* owner, const wire::LockElement& e) {
+  const bool exclusive = (e.flags & lf::exclusive_lock) != 0;
+  for (const auto& l : file.locks) {
+    if (!overlaps(l.offset, l.length, e.offset, e.length)) continue;
+    if (exclusive) return true;
+    if (l.exclusive && l.owner != owner) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+bool read_conflicts(const Open& open, std::uint64_t offset, std::uint64_t length) {
+  if (length == 0) return false;
+  for (const auto& l : open.file->locks)
+    if (l.exclusive && l.owner != &open && overlaps(l.offset, l.length, offset, length)) return true;
+  return false;
+}
+
+bool write_conflicts(const Open& open, std::uint64_t offset, std::uint64_t length) {
+  if (length == 0) return false;
+  for (const auto& l : open.file->locks)
+    if ((l.owner != &open || !l.exclusive) && overlaps(l.offset, l.length, offset, length)) return true;
+  return false;
+}
+
+void wake_lock_waiters(FileState& file) {
+  auto waiters = std::move(file.lock_waiters);
+  file.lock_waiters.clear();
+  for (const auto& [connection, async_id] : waiters)
+    if (auto c = connection.lock()) c->retry_lock(async_id);
+}
+
+// All or nothing: on a conflict the locks this request already took are
+// given back. `would_block`: the conflict may go away and the element
+// allows waiting for it.
+bool Connection::try_lock(Open& open, const std::vector<wire::LockElement>& locks, wire::NtStatus& status,
+                          bool& would_block) {
+  auto& file = *open.file;
+  const std::size_t first_new = file.locks.size();
+  would_block = false;
+  for (const auto& e : locks) {
+    if (lock_conflicts(file, &open, e)) {
+      file.locks.resize(first_new);
+      would_block = (e.flags & lf::fail_immediately) == 0;
+      status = st::LOCK_NOT_GRANTED;
+      return false;
+    }
+    file.locks.push_back({&open, e.offset, e.length, (e.flags & lf::exclusive_lock) != 0});
+  }
+  return true;
+}
+
+Reply Connection::handle_lock(Request& r) {
+  const auto& req = std::get<wire::LockRequest>(r.body);
+  Open* open = find_open(r, req.file_id);
+  if (open == nullptr) return fail(open_error_);
+  if (open->is_directory()) return fail(st::INVALID_PARAMETER);
+  const bool unlocking = (req.locks.front().flags & lf::unlock) != 0;
+  if (log_enabled(LogLevel::debug)) {
+    std::string text = "LOCK on " + std::to_string(open->id) + ":";
+    for (const auto& e : req.locks)
+      text += " [" + std::to_string(e.offset) + "+" + std::to_string(e.length) + " flags " + std::to_string(e.flags) + "]";
+    log_debug(text);
+  }
+  // MS-SMB2 3.3.5.14 with Samba's and Windows' details: a request either
+  // unlocks or locks. Locking: every element SHARED or EXCLUSIVE, and only the
+  // first may block (no FAIL_IMMEDIATELY). Unlocking: the UNLOCK elements
+  // before the first malformed one are still done, then INVALID_PARAMETER.
+  std::size_t valid = req.locks.size();
+  for (std::size_t i = 0; i < req.locks.size(); ++i) {
+    const auto& e = req.locks[i];
+    if (unlocking) {
+      if (e.flags != lf::unlock) {
+        valid = i;
+        break;
+      }
+      continue;
+    }
+    const std::uint32_t mode = e.flags & ~lf::fail_immediately;
+    if (mode != lf::shared_lock && mode != lf::exclusive_lock) return fail(st::INVALID_PARAMETER);
+    if (i > 0 && !(e.flags & lf::fail_immediately)) return fail(st::INVALID_PARAMETER);
+    if (e.length > 0 && e.offset + (e.length - 1) < e.offset) return fail(kInvalidLockRange);
+  }
+  Reply ok;
+  ok.body = wire::LockResponse{};
+  if (unlocking) {
+    auto& locks = open->file->locks;
+    wire::NtStatus status = valid < req.locks.size() ? st::INVALID_PARAMETER : st::SUCCESS;
+    for (std::size_t i = 0; i < valid; ++i) {
+      const auto& e = req.locks[i];
+      const auto it = std::find_if(locks.begin(), locks.end(), [&](const ByteRangeLock& l) {
+        return l.owner == open && l.offset == e.offset && l.length == e.length;
+      });
+      if (it == locks.end()) {
+        status = st::RANGE_NOT_LOCKED;
+        break;
+      }
+      locks.erase(it);
+    }
+    wake_lock_waiters(*open->file);
+    return status == st::SUCCESS ? ok : fail(status);
+  }
+  wire::NtStatus status = st::SUCCESS;
+  bool would_block = false;
+  if (try_lock(*open, req.locks, status, would_block)) return ok;
+  if (!would_block) return fail(status);
+  Reply wait;
+  wait.async = AsyncWork{AsyncWork::Kind::lock, open->id, req.locks, {}, {}};
+  return wait;
+}
+
+Reply Connection::handle_change_notify(Request& r) {
+  const auto& req = std::get<wire::ChangeNotifyRequest>(r.body);
+  Open* open = find_open(r, req.file_id);
+  if (open == nullptr) return fail(open_error_);
+  if (!open->is_directory()) return fail(st::INVALID_PARAMETER);
+  if (!(open->granted_access & wire::access::list_directory)) return fail(st::ACCESS_DENIED);
+  Reply wait;
+  wait.async = AsyncWork{AsyncWork::Kind::change_notify, open->id, {}, {}, {}};
+  wait.file_id = wire::FileId{open->id, open->id};
+  return wait;
+}
+
+}  // namespace smbx::server

@@ -1,0 +1,149 @@
+#include "server/server.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "auth/ntlm_crypto.hpp"
+#include "crypto/random.hpp"
+#include "server/connection.hpp"
+#include "server/file_info.hpp"
+#include "server/log.hpp"
+
+namespace smbx::server {
+
+namespace {
+Error local_error(std::string action, std::string detail) {
+  return Error{.kind = ErrorKind::local, .wire = WireError::none, .status = 0, .action = std::move(action),
+               .detail = std::move(detail)};
+}
+
+std::u16string upper(std::u16string_view s) {
+  std::u16string out{s};
+  for (auto& c : out)
+    if (c >= u'a' && c <= u'z') c = static_cast<char16_t>(c - 32);
+  return out;
+}
+}  // namespace
+
+Server::Server(asio::io_context& io, ServerConfig config) : io_{io}, config_{std::move(config)} {}
+
+Server::~Server() {
+  for (const auto& share : shares_)
+    if (share->root_fd >= 0) ::close(share->root_fd);
+}
+
+Expected<std::unique_ptr<Server>> Server::create(asio::io_context& io, ServerConfig config) {
+  std::unique_ptr<Server> server{new Server{io, std::move(config)}};
+  if (server->config_.shares.empty()) return local_error("start smbxd", "no --share given");
+  for (const auto& sc : server->config_.shares) {
+    auto share = std::make_unique<Share>();
+    share->config = sc;
+    share->name16 = wire::utf16_from_utf8(sc.name);
+    for (const auto& other : server->shares_)
+      if (equal_ignore_case(other->name16, share->name16))
+        return local_error("add share " + sc.name, "a share of that name already exists");
+    share->root_fd = ::open(sc.path.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (share->root_fd < 0)
+      return local_error("open share " + sc.name + " at " + sc.path, std::strerror(errno));
+    server->shares_.push_back(std::move(share));
+  }
+  if (server->config_.users.empty()) return local_error("start smbxd", "no --user given");
+  if (auto ok = auth::ensure_ntlm_crypto(); !ok) return Unexpected{ok.error()};
+  for (const auto& user : server->config_.users)
+    server->users_[upper(wire::utf16_from_utf8(user.user))] = auth::nt_hash_from_password(user.password);
+  crypto::random_bytes(server->server_guid_);
+  timespec ts{};
+  ::clock_gettime(CLOCK_REALTIME, &ts);
+  server->start_time_ = wire::fscc::filetime_from_timespec(ts);
+  // Session ids: a random part so ids differ between server runs, kept
+  // below 2^32 because some clients (smbtorture's sessid test) store them
+  // in 32 bits.
+  std::array<std::uint8_t, 2> r{};
+  crypto::random_bytes(r);
+  server->next_session_id_ = (std::uint64_t{static_cast<std::uint16_t>(load_le16(r.data()) & 0x7FFF) | 0x100u} << 16) + 1;
+  return server;
+}
+
+Expected<void> Server::listen() {
+  boost::system::error_code ec;
+  const auto address = asio::ip::make_address(config_.listen_address, ec);
+  if (ec) return local_error("listen on " + config_.listen_address, "not an IP address");
+  const asio::ip::tcp::endpoint endpoint{address, config_.port};
+  acceptor_.emplace(io_);
+  const std::string where = config_.listen_address + ":" + std::to_string(config_.port);
+  if (acceptor_->open(endpoint.protocol(), ec); ec) return local_error("listen on " + where, ec.message());
+  acceptor_->set_option(asio::ip::tcp::acceptor::reuse_address(true), ec);
+  if (acceptor_->bind(endpoint, ec); ec) return local_error("listen on " + where, ec.message());
+  if (acceptor_->listen(asio::socket_base::max_listen_connections, ec); ec)
+    return local_error("listen on " + where, ec.message());
+  bound_port_ = acceptor_->local_endpoint(ec).port();
+  return {};
+}
+
+void Server::start() {
+  asio::co_spawn(io_, accept_loop(), asio::detached);
+}
+
+void Server::stop() {
+  boost::system::error_code ec;
+  if (acceptor_) acceptor_->close(ec);
+}
+
+asio::awaitable<void> Server::accept_loop() {
+  for (;;) {
+    auto [ec, socket] = co_await acceptor_->async_accept(asio::as_tuple(asio::use_awaitable));
+    if (ec == asio::error::operation_aborted || !acceptor_->is_open()) co_return;
+    if (ec) {
+      log_warn("accept: " + ec.message());
+      continue;
+    }
+    auto connection = std::make_shared<Connection>(*this, std::move(socket));
+    asio::co_spawn(io_, connection->run(), [](std::exception_ptr e) {
+      if (!e) return;
+      try {
+        std::rethrow_exception(e);
+      } catch (const std::exception& ex) {
+        log_error(std::string{"connection ended by an exception: "} + ex.what());
+      }
+    });
+  }
+}
+
+const Share* Server::find_share(std::u16string_view name) const {
+  for (const auto& share : shares_)
+    if (equal_ignore_case(share->name16, name)) return share.get();
+  return nullptr;
+}
+
+std::optional<auth::NtHash> Server::nt_hash(std::u16string_view user) const {
+  const auto it = users_.find(upper(user));
+  if (it == users_.end()) return std::nullopt;
+  return it->second;
+}
+
+std::shared_ptr<FileState> Server::file_state(const FileKey& key, const Share* share, const std::string& path,
+                                              bool is_directory) {
+  auto& slot = files_[key];
+  if (auto existing = slot.lock()) return existing;
+  auto fresh = std::make_shared<FileState>();
+  fresh->key = key;
+  fresh->share = share;
+  fresh->path = path;
+  fresh->is_directory = is_directory;
+  slot = fresh;
+  // Drop entries whose files have no opens left, so the table stays small.
+  if (files_.size() > 4096)
+    std::erase_if(files_, [](const auto& entry) { return entry.second.expired(); });
+  return fresh;
+}
+
+std::shared_ptr<FileState> Server::find_file_state(const FileKey& key) const {
+  const auto it = files_.find(key);
+  return it == files_.end() ? nullptr : it->second.lock();
+}
+
+}  // namespace smbx::server

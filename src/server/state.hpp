@@ -1,0 +1,137 @@
+// The server's protocol state (MS-SMB2 3.3.1): shares, sessions, tree
+// connects, opens and the credit window. All of it belongs to the io_context
+// thread.
+#pragma once
+
+#include <compare>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "auth/spnego.hpp"
+#include "crypto/keys.hpp"
+#include "crypto/preauth.hpp"
+#include "crypto/transform.hpp"
+#include "server/config.hpp"
+#include "wire/fscc.hpp"
+
+namespace smbx::server {
+
+class Connection;
+struct Open;
+
+struct Share {
+  ShareConfig config;
+  std::u16string name16;
+  int root_fd = -1;  // O_PATH | O_DIRECTORY of the share root; every open starts here
+};
+
+// One file as every open of it sees it (MS-SMB2 3.3.1.10 Open.File, MS-FSA
+// File.PendingDelete). Keyed by device and inode, so renames keep it.
+struct FileKey {
+  std::uint64_t device = 0;
+  std::uint64_t inode = 0;
+  auto operator<=>(const FileKey&) const = default;
+};
+// MS-FSA 2.1.1.10 ByteRangeLock.
+struct ByteRangeLock {
+  const Open* owner = nullptr;
+  std::uint64_t offset = 0;
+  std::uint64_t length = 0;
+  bool exclusive = false;
+};
+
+struct FileState {
+  FileKey key;
+  const Share* share = nullptr;
+  std::string path;  // under the share root, POSIX separators; "" is the root
+  bool delete_pending = false;
+  bool is_directory = false;
+  std::vector<Open*> opens;  // every live open, for share modes (MS-FSA 2.1.5.1.2)
+  std::vector<ByteRangeLock> locks;
+  // Blocked LOCK requests to retry when a lock goes away: connection and AsyncId.
+  std::vector<std::pair<std::weak_ptr<Connection>, std::uint64_t>> lock_waiters;
+  // CREATEs waiting for an oplock break to be acknowledged (MS-SMB2 3.3.4.6).
+  std::vector<std::pair<std::weak_ptr<Connection>, std::uint64_t>> create_waiters;
+  bool break_in_progress = false;
+};
+
+struct DirectoryCursor {
+  bool loaded = false;
+  std::u16string pattern;
+  std::vector<wire::fscc::DirectoryEntry> entries;
+  std::size_t next = 0;
+};
+
+// MS-SMB2 3.3.1.10
+struct Open {
+  std::uint64_t id = 0;  // FileId.Persistent == FileId.Volatile
+  std::uint64_t session_id = 0;
+  std::uint32_t tree_id = 0;
+  int fd = -1;
+  std::uint32_t granted_access = 0;
+  std::uint32_t share_access = 0;
+  std::uint8_t oplock_level = 0;  // wire::oplock: none, exclusive or batch
+  std::weak_ptr<Connection> connection;
+  bool delete_on_close = false;  // CreateOptions FILE_DELETE_ON_CLOSE
+  std::shared_ptr<FileState> file;
+  DirectoryCursor directory;
+  std::uint64_t position = 0;  // FilePositionInformation
+  std::uint32_t mode = 0;      // FileModeInformation
+  bool is_directory() const { return file->is_directory; }
+
+  Open() = default;
+  Open(const Open&) = delete;
+  Open& operator=(const Open&) = delete;
+  ~Open();
+};
+
+// MS-SMB2 3.3.1.4
+struct TreeConnect {
+  std::uint32_t id = 0;
+  const Share* share = nullptr;
+  std::uint32_t maximal_access = 0;
+  bool encrypt_data = false;
+};
+
+// MS-SMB2 3.3.1.8
+struct Session {
+  enum class State { in_progress, valid };
+  std::uint64_t id = 0;
+  State state = State::in_progress;
+  std::unique_ptr<auth::SpnegoServer> auth;
+  crypto::PreauthHash preauth;  // Session.PreauthIntegrityHashValue (3.1.1)
+  crypto::SessionKeys keys;
+  bool has_keys = false;
+  bool signing_required = false;  // Session.SigningRequired
+  bool encrypt_data = false;      // Session.EncryptData
+  bool logged_encryption = false;  // the first encrypted request is logged
+  std::string user;
+  std::map<std::uint32_t, TreeConnect> trees;
+  std::uint32_t next_tree_id = 1;
+  std::optional<crypto::NonceGenerator> nonces;
+};
+
+// MS-SMB2 3.3.1.1: the MessageIds the client may use. Out-of-order use
+// within the window is fine; every id is used once.
+class CreditWindow {
+ public:
+  // Marks [message_id, message_id + charge) used; false if any is outside the
+  // window or already used.
+  bool consume(std::uint64_t message_id, std::uint16_t charge);
+  // Adds `credits` ids at the top of the window.
+  void grant(std::uint32_t credits) { high_ += credits; }
+  // Ids granted and not yet used.
+  std::uint64_t outstanding() const { return high_ - low_ - used_above_low_.size(); }
+
+ private:
+  std::uint64_t low_ = 0;   // lowest id not yet used
+  std::uint64_t high_ = 1;  // one past the highest granted id: a connection starts with {0}
+  std::set<std::uint64_t> used_above_low_;
+};
+
+}  // namespace smbx::server
