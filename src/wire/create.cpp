@@ -4,6 +4,7 @@
 #include <string>
 
 #include "wire/body_buffer.hpp"
+#include "wire/file_times.hpp"
 #include "wire/header.hpp"
 
 namespace smbx::wire {
@@ -66,13 +67,7 @@ Expected<CreateResponse> decode_response(ByteView message) {
   m.oplock_level = SMBX_TRY(r.u8());
   m.flags = SMBX_TRY(r.u8());
   m.create_action = SMBX_TRY(r.u32());
-  m.creation_time = SMBX_TRY(r.u64());
-  m.last_access_time = SMBX_TRY(r.u64());
-  m.last_write_time = SMBX_TRY(r.u64());
-  m.change_time = SMBX_TRY(r.u64());
-  m.allocation_size = SMBX_TRY(r.u64());
-  m.end_of_file = SMBX_TRY(r.u64());
-  m.file_attributes = SMBX_TRY(r.u32());
+  SMBX_TRY_VOID(read_times_sizes_attributes(r, m));
   SMBX_TRY_VOID(r.skip(4));  // Reserved2
   m.file_id = SMBX_TRY(read_file_id(r));
   const auto contexts_offset = SMBX_TRY(r.u32());
@@ -127,13 +122,7 @@ void encode(Writer& w, const CreateResponse& m) {
   w.u8(m.oplock_level);
   w.u8(m.flags);
   w.u32(m.create_action);
-  w.u64(m.creation_time);
-  w.u64(m.last_access_time);
-  w.u64(m.last_write_time);
-  w.u64(m.change_time);
-  w.u64(m.allocation_size);
-  w.u64(m.end_of_file);
-  w.u32(m.file_attributes);
+  write_times_sizes_attributes(w, m);
   w.u32(0);  // Reserved2
   write_file_id(w, m.file_id);
   const auto contexts_offset_at = w.reserve(4);

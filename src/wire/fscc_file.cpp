@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <limits>
 
+#include "wire/file_times.hpp"
 #include "wire/fscc.hpp"
 #include "wire/fscc_chain.hpp"
 
@@ -157,13 +158,7 @@ Expected<FileNetworkOpenInformation> decode_file_network_open_information(ByteVi
   SMBX_TRY_VOID(require_size(buffer, kNetworkOpenSize, "FileNetworkOpenInformation"));
   Reader r{buffer};
   FileNetworkOpenInformation m;
-  m.creation_time = SMBX_TRY(r.u64());
-  m.last_access_time = SMBX_TRY(r.u64());
-  m.last_write_time = SMBX_TRY(r.u64());
-  m.change_time = SMBX_TRY(r.u64());
-  m.allocation_size = SMBX_TRY(r.u64());
-  m.end_of_file = SMBX_TRY(r.u64());
-  m.file_attributes = SMBX_TRY(r.u32());
+  SMBX_TRY_VOID(read_times_sizes_attributes(r, m));
   return m;  // Reserved (4) ignored
 }
 
@@ -231,13 +226,7 @@ void encode(Writer& w, const FileAllInformation& m) {
 }
 
 void encode(Writer& w, const FileNetworkOpenInformation& m) {
-  w.u64(m.creation_time);
-  w.u64(m.last_access_time);
-  w.u64(m.last_write_time);
-  w.u64(m.change_time);
-  w.u64(m.allocation_size);
-  w.u64(m.end_of_file);
-  w.u32(m.file_attributes);
+  write_times_sizes_attributes(w, m);
   w.u32(0);  // Reserved
 }
 

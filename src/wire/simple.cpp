@@ -3,6 +3,7 @@
 #include <string>
 
 #include "wire/body_buffer.hpp"
+#include "wire/file_times.hpp"
 #include "wire/header.hpp"
 
 namespace smbx::wire {
@@ -52,13 +53,7 @@ Expected<CloseResponse> decode_close_response_body(ByteView message) {
   CloseResponse m;
   m.flags = SMBX_TRY(r.u16());
   SMBX_TRY_VOID(r.skip(4));  // Reserved
-  m.creation_time = SMBX_TRY(r.u64());
-  m.last_access_time = SMBX_TRY(r.u64());
-  m.last_write_time = SMBX_TRY(r.u64());
-  m.change_time = SMBX_TRY(r.u64());
-  m.allocation_size = SMBX_TRY(r.u64());
-  m.end_of_file = SMBX_TRY(r.u64());
-  m.file_attributes = SMBX_TRY(r.u32());
+  SMBX_TRY_VOID(read_times_sizes_attributes(r, m));
   return m;
 }
 
@@ -124,13 +119,7 @@ void encode(Writer& w, const CloseResponse& m) {
   w.u16(kCloseResponseStructureSize);
   w.u16(m.flags);
   w.u32(0);  // Reserved
-  w.u64(m.creation_time);
-  w.u64(m.last_access_time);
-  w.u64(m.last_write_time);
-  w.u64(m.change_time);
-  w.u64(m.allocation_size);
-  w.u64(m.end_of_file);
-  w.u32(m.file_attributes);
+  write_times_sizes_attributes(w, m);
 }
 
 }  // namespace smbx::wire
