@@ -3,17 +3,11 @@
 #include <cstdio>
 
 #include "wire/ntstatus.hpp"
+#include "wire/overloaded.hpp"
 
 namespace smbx::wire {
 
 namespace {
-
-template <typename... F>
-struct Overloaded : F... {
-  using F::operator()...;
-};
-template <typename... F>
-Overloaded(F...) -> Overloaded<F...>;
 
 // MS-SMB2 2.2.x: the StructureSize of each command's (successful) response.
 // 0 where the command has none (CANCEL) or several (OPLOCK_BREAK).

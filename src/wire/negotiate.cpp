@@ -5,6 +5,7 @@
 
 #include "wire/body_buffer.hpp"
 #include "wire/header.hpp"
+#include "wire/overloaded.hpp"
 
 namespace smbx::wire {
 namespace {
@@ -13,13 +14,6 @@ constexpr std::uint16_t kRequestStructureSize = 36;
 constexpr std::uint16_t kResponseStructureSize = 65;
 constexpr std::size_t kContextHeaderSize = 8;  // ContextType, DataLength, Reserved
 constexpr std::size_t kResponseBufferStart = kHeaderSize + 64;
-
-template <typename... F>
-struct Overloaded : F... {
-  using F::operator()...;
-};
-template <typename... F>
-Overloaded(F...) -> Overloaded<F...>;
 
 std::string hex16(std::uint16_t v) {
   static constexpr char kDigits[] = "0123456789abcdef";
