@@ -7,7 +7,9 @@ packages=(
   # build
   build-essential cmake ninja-build pkg-config
   # libraries (Debian packages only)
-  libboost1.81-dev libssl-dev libcli11-dev doctest-dev
+  libboost1.81-dev libssl-dev libcli11-dev doctest-dev libfuse3-dev libsqlite3-dev
+  # mount.smbx needs fusermount3 and /sbin/mount.fuse3's neighbours
+  fuse3
   # fuzzing (libFuzzer ships with clang)
   clang libclang-rt-14-dev
   # real peers for the interop tests: Samba's server, client and torture suite;
@@ -15,6 +17,8 @@ packages=(
   samba smbclient samba-testsuite tshark
   # test and benchmark tools
   time iproute2 procps python3
+  # programs the mount tests run on a mount.smbx mount
+  fio sqlite3 git tar xz-utils attr
 )
 
 missing=()

@@ -21,6 +21,8 @@ class Session;
 class Tree;
 }  // namespace client
 
+class Files;
+
 struct ClientOptions {
   std::string host;
   std::uint16_t port = 445;
@@ -93,6 +95,7 @@ class Share {
   bool is_encrypted() const noexcept;
 
  private:
+  friend class Files;  // file.hpp: handle-level operations on the same tree
   std::shared_ptr<client::Tree> tree_;
   unsigned io_depth_;
   std::uint32_t io_size_;

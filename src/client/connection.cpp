@@ -396,7 +396,12 @@ void Connection::handle_message(const std::shared_ptr<const Bytes>& frame, const
     credits_.grant(h.credits);
     wake_credit_waiters();
   }
-  if (h.message_id == wire::kUnsolicitedMessageId) return;  // oplock/lease breaks: smbx asks for neither yet
+  if (h.message_id == wire::kUnsolicitedMessageId) {
+    // MS-SMB2 3.2.5.19: a break notification is not signed (its SessionId may
+    // be 0); an encrypted one was authenticated by its transform header.
+    if (unsolicited_ && h.command == wire::Command::oplock_break) unsolicited_(Response{h, frame, view.bytes, encrypted});
+    return;
+  }
   const auto found = pending_.find(h.message_id);
   if (found == pending_.end()) return;
   auto& p = *found->second;

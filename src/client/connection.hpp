@@ -9,6 +9,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -116,6 +117,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void add_session(std::uint64_t session_id, std::shared_ptr<SessionSecurity> security);
   void remove_session(std::uint64_t session_id);
 
+  // Messages the server sends on its own (MessageId 0xFFFFFFFFFFFFFFFF: oplock
+  // and lease break notifications, MS-SMB2 3.2.5.19), after signature checks.
+  // One handler per connection; the fs layer sets it.
+  using UnsolicitedHandler = std::function<void(const Response&)>;
+  void set_unsolicited_handler(UnsolicitedHandler handler) { unsolicited_ = std::move(handler); }
+
   const Negotiated& negotiated() const noexcept { return negotiated_; }
   const ConnectionOptions& options() const noexcept { return options_; }
   bool is_open() const noexcept { return transport_ && transport_->is_open() && !failure_; }
@@ -143,6 +150,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::map<std::uint64_t, std::shared_ptr<SessionSecurity>> sessions_;
   std::deque<asio::steady_timer*> credit_waiters_;
   std::optional<Error> failure_;  // set once the transport died
+  UnsolicitedHandler unsolicited_;
 };
 
 // Builds the error a failed response means: kind status, the NTSTATUS, and `action`.

@@ -1,0 +1,185 @@
+// Handle-level access to a share: an open file or directory and what can be
+// done with it. mount.smbx (src/fs) is built on this; Share (client.hpp) keeps
+// the path-level conveniences for the command-line client.
+//
+// Every call is a coroutine on the engine's io_context thread. A failure is an
+// Error; when the server answered with a failure NTSTATUS, Error::kind is
+// ErrorKind::status and Error::status holds it (src/fs maps it to an errno).
+#pragma once
+
+#include <array>
+#include <boost/asio/awaitable.hpp>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "smbx/client.hpp"
+#include "smbx/expected.hpp"
+
+namespace smbx {
+
+namespace client {
+class Tree;
+}
+
+using LeaseKey = std::array<std::uint8_t, 16>;
+
+// SMB2_LEASE_* state bits (MS-SMB2 2.2.13.2.8).
+namespace lease {
+inline constexpr std::uint32_t none = 0x00;
+inline constexpr std::uint32_t read = 0x01;    // R: cache reads
+inline constexpr std::uint32_t handle = 0x02;  // H: keep the handle open after close
+inline constexpr std::uint32_t write = 0x04;   // W: cache writes
+}  // namespace lease
+
+// What a CREATE asks for (MS-SMB2 2.2.13). Access, share and option bits are the
+// wire's (wire::access, wire::share_access, wire::create_options, wire::disposition).
+struct OpenRequest {
+  std::string path;  // relative to the share root, '/' separated; "" is the root
+  std::uint32_t desired_access = 0;
+  std::uint32_t share_access = 0x07;  // read | write | delete
+  std::uint32_t disposition = 1;      // FILE_OPEN
+  std::uint32_t create_options = 0;
+  std::uint32_t attributes = 0;       // FILE_ATTRIBUTE_* for a new file
+  // Ask for a lease (RqLs v2 on 3.x, v1 on 2.1; ignored on 2.0.2 and when the
+  // server has no SMB2_GLOBAL_CAP_LEASING). The key names the cached object
+  // (mount.smbx uses one stable key per inode).
+  std::optional<LeaseKey> lease_key;
+  std::uint32_t lease_state = 0;
+};
+
+// What the server granted.
+struct OpenReply {
+  FileInfo info;                     // times, sizes, attributes from the CREATE response
+  std::uint32_t create_action = 0;   // FILE_OPENED, FILE_CREATED, FILE_OVERWRITTEN, ...
+  std::uint32_t lease_state = 0;     // granted lease::*, 0 without a lease
+  std::uint32_t maximal_access = 0;  // when the server answered MxAc, else 0
+};
+
+// FileFsFullSizeInformation, in bytes.
+struct FsInfo {
+  std::uint64_t total_bytes = 0;
+  std::uint64_t free_bytes = 0;       // free for the caller
+  std::uint32_t block_size = 4096;    // bytes per allocation unit
+  std::uint32_t max_name_length = 255;
+};
+
+// SET_INFO FileBasicInformation: a 0 time leaves it unchanged (MS-FSCC 2.4.7).
+struct BasicInfoChange {
+  std::uint64_t creation_time = 0;
+  std::uint64_t last_access_time = 0;
+  std::uint64_t last_write_time = 0;
+  std::uint64_t change_time = 0;
+  std::uint32_t attributes = 0;  // 0 leaves them unchanged
+};
+
+// One extended attribute (MS-FSCC 2.4.15 FILE_FULL_EA_INFORMATION).
+struct ExtendedAttribute {
+  std::string name;  // ASCII, case-insensitive on the server
+  std::vector<std::uint8_t> value;
+};
+
+enum class LockKind : std::uint8_t { shared, exclusive };
+
+// An open handle. Closing is explicit (close()); a File destroyed while open
+// sends the CLOSE in the background.
+class File {
+ public:
+  File(std::shared_ptr<client::Tree> tree, std::string path, std::array<std::uint8_t, 16> file_id, OpenReply reply);
+  File(File&&) noexcept;
+  File& operator=(File&&) noexcept;
+  File(const File&) = delete;
+  File& operator=(const File&) = delete;
+  ~File();
+
+  const std::string& path() const noexcept { return path_; }
+  const OpenReply& reply() const noexcept { return reply_; }
+  bool is_open() const noexcept { return open_; }
+
+  // One READ of at most the server's MaxReadSize; returns the bytes read, 0 at
+  // end of file (STATUS_END_OF_FILE is not an error here).
+  boost::asio::awaitable<Expected<std::size_t>> read(std::uint64_t offset, std::span<std::uint8_t> out);
+  // Reads `out.size()` bytes from `offset` with up to `depth` READs in flight;
+  // returns the bytes read (short only at end of file).
+  boost::asio::awaitable<Expected<std::size_t>> read_all(std::uint64_t offset, std::span<std::uint8_t> out,
+                                                         unsigned depth = 4);
+  // Writes all of `data` at `offset` (several WRITEs in flight when it is larger
+  // than MaxWriteSize); returns the bytes written.
+  boost::asio::awaitable<Expected<std::size_t>> write(std::uint64_t offset, std::span<const std::uint8_t> data,
+                                                      bool write_through = false);
+  boost::asio::awaitable<Expected<void>> flush();
+
+  // FileAllInformation (or the 2.x equivalent): the file's current metadata.
+  boost::asio::awaitable<Expected<FileInfo>> query();
+  boost::asio::awaitable<Expected<void>> set_size(std::uint64_t size);  // FileEndOfFileInformation
+  boost::asio::awaitable<Expected<void>> set_allocation(std::uint64_t size);  // FileAllocationInformation
+  boost::asio::awaitable<Expected<void>> set_basic(BasicInfoChange change);
+  // FileRenameInformation / FileLinkInformation; `to` is share-relative.
+  boost::asio::awaitable<Expected<void>> rename(std::string to, bool replace_if_exists);
+  boost::asio::awaitable<Expected<void>> link(std::string to, bool replace_if_exists);
+  boost::asio::awaitable<Expected<void>> set_delete_pending(bool pending);  // FileDispositionInformation
+
+  // Byte-range locks (MS-SMB2 2.2.26). `wait` blocks until granted (the server
+  // answers STATUS_PENDING first); without it a conflict fails at once with
+  // STATUS_LOCK_NOT_GRANTED.
+  boost::asio::awaitable<Expected<void>> lock(std::uint64_t offset, std::uint64_t length, LockKind kind, bool wait);
+  boost::asio::awaitable<Expected<void>> unlock(std::uint64_t offset, std::uint64_t length);
+
+  // QUERY_DIRECTORY (FileIdBothDirectoryInformation) on a directory handle: the
+  // next batch of entries without "." and "..", empty once there are no more.
+  // `restart` starts the enumeration again.
+  boost::asio::awaitable<Expected<std::vector<FileInfo>>> read_directory(bool restart, std::string pattern = "*");
+
+  // Extended attributes (QUERY_INFO/SET_INFO FileFullEaInformation). An empty
+  // value removes the attribute.
+  boost::asio::awaitable<Expected<std::vector<ExtendedAttribute>>> query_eas();
+  boost::asio::awaitable<Expected<void>> set_ea(ExtendedAttribute ea);
+
+  // FSCTL on this handle; returns the output buffer.
+  boost::asio::awaitable<Expected<std::vector<std::uint8_t>>> ioctl(std::uint32_t ctl_code,
+                                                                   std::span<const std::uint8_t> input,
+                                                                   std::uint32_t max_output);
+
+  boost::asio::awaitable<Expected<void>> close();
+
+ private:
+  std::shared_ptr<client::Tree> tree_;
+  std::string path_;
+  std::array<std::uint8_t, 16> file_id_{};
+  OpenReply reply_;
+  bool open_ = false;
+};
+
+// A lease break notification (MS-SMB2 2.2.23.2) for a key this client holds.
+struct LeaseBreak {
+  LeaseKey key{};
+  std::uint32_t current_state = 0;
+  std::uint32_t new_state = 0;
+  bool ack_required = false;  // SMB2_NOTIFY_BREAK_LEASE_FLAG_ACK_REQUIRED
+};
+
+// Handle-level operations of a share; made from a Share (client.hpp).
+class Files {
+ public:
+  explicit Files(const Share& share);
+
+  boost::asio::awaitable<Expected<File>> open(OpenRequest request);
+  boost::asio::awaitable<Expected<FsInfo>> fs_info();
+  // Called on the io_context thread for each lease break. The handler must
+  // flush and invalidate what the lease covered and then call
+  // acknowledge_break() when ack_required (MS-SMB2 3.2.5.19.2).
+  void on_lease_break(std::function<void(const LeaseBreak&)> handler);
+  boost::asio::awaitable<Expected<void>> acknowledge_break(LeaseKey key, std::uint32_t state);
+
+  // Counters for smbxctl status.
+  ConnectionInfo info() const;
+
+ private:
+  std::shared_ptr<client::Tree> tree_;
+};
+
+}  // namespace smbx

@@ -1,0 +1,80 @@
+// The FUSE filesystem of mount.smbx: a libfuse3 low-level session whose
+// /dev/fuse fd is serviced from the engine's io_context (DESIGN.md,
+// Concurrency). Each FUSE request runs as a coroutine and replies exactly once.
+#pragma once
+
+#include <sys/types.h>
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "smbx/client.hpp"
+#include "smbx/expected.hpp"
+
+namespace smbx::fs {
+
+enum class CacheMode : std::uint8_t { strict, none, loose };  // mount.cifs `cache=`
+
+// What the mount options (src/fs/mount_options.hpp) settle for the filesystem.
+struct MountConfig {
+  std::string mountpoint;        // absolute, canonical
+  std::string fsname;            // "//server/share", shown in /proc/mounts
+  uid_t uid = 0;                 // owner shown for every file (mount.cifs uid=)
+  gid_t gid = 0;
+  mode_t file_mode = 0755;
+  mode_t dir_mode = 0755;
+  bool read_only = false;
+  std::chrono::milliseconds actimeo{1000};
+  CacheMode cache = CacheMode::strict;
+  std::uint32_t rsize = 0;  // 0: the negotiated MaxReadSize (capped by FUSE's 1 MiB)
+  std::uint32_t wsize = 0;
+  bool soft = false;        // soft: EIO after the deadline; hard: keep retrying
+  bool nobrl = false;       // byte-range locks stay local
+  bool mfsymlinks = true;
+  bool allow_other = true;  // other users may use the mount (as with cifs)
+};
+
+// What `smbxctl status` shows for a mount.
+struct MountStatus {
+  std::string mountpoint;
+  std::string server;  // host[:port]
+  std::string share;
+  ConnectionInfo connection;
+  std::uint64_t open_handles = 0;
+  std::uint64_t cached_inodes = 0;
+  std::uint64_t requests_in_flight = 0;  // FUSE requests not yet answered
+  std::uint64_t reconnects = 0;
+  std::uint64_t bytes_read = 0;
+  std::uint64_t bytes_written = 0;
+  std::uint64_t fuse_requests = 0;
+  std::uint64_t lease_breaks = 0;
+};
+
+class Filesystem {
+ public:
+  // Creates the FUSE session and mounts it on config.mountpoint. Returns once
+  // the kernel has the mount; run() then serves it.
+  static Expected<std::unique_ptr<Filesystem>> mount(boost::asio::io_context& io, std::unique_ptr<Client> client,
+                                                     Share share, MountConfig config);
+  ~Filesystem();
+
+  // Serves FUSE requests until the filesystem is unmounted (umount, fusermount3
+  // -u) or stop() is called; flushes dirty data and closes every handle first.
+  boost::asio::awaitable<void> run();
+  // SIGTERM: finish what is in flight, flush, close handles, unmount.
+  void stop();
+
+  MountStatus status() const;
+
+ private:
+  struct Impl;
+  explicit Filesystem(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace smbx::fs
