@@ -86,7 +86,9 @@ struct ExtendedAttribute {
 enum class LockKind : std::uint8_t { shared, exclusive };
 
 // An open handle. Closing is explicit (close()); a File destroyed while open
-// sends the CLOSE in the background.
+// sends the CLOSE in the background (on the engine's executor, holding the
+// tree). Calls on a closed or moved-from File fail with ErrorKind::usage and
+// send nothing.
 class File {
  public:
   File(std::shared_ptr<client::Tree> tree, std::string path, std::array<std::uint8_t, 16> file_id, OpenReply reply);
@@ -118,14 +120,16 @@ class File {
   boost::asio::awaitable<Expected<void>> set_size(std::uint64_t size);  // FileEndOfFileInformation
   boost::asio::awaitable<Expected<void>> set_allocation(std::uint64_t size);  // FileAllocationInformation
   boost::asio::awaitable<Expected<void>> set_basic(BasicInfoChange change);
-  // FileRenameInformation / FileLinkInformation; `to` is share-relative.
+  // FileRenameInformation / FileLinkInformation; `to` is share-relative. The
+  // handle needs DELETE access to be renamed; after a rename path() is `to`.
   boost::asio::awaitable<Expected<void>> rename(std::string to, bool replace_if_exists);
   boost::asio::awaitable<Expected<void>> link(std::string to, bool replace_if_exists);
   boost::asio::awaitable<Expected<void>> set_delete_pending(bool pending);  // FileDispositionInformation
 
   // Byte-range locks (MS-SMB2 2.2.26). `wait` blocks until granted (the server
   // answers STATUS_PENDING first); without it a conflict fails at once with
-  // STATUS_LOCK_NOT_GRANTED.
+  // STATUS_LOCK_NOT_GRANTED. (A waiting lock still fails with a transport
+  // "timed out" error once ConnectionOptions::pending_timeout, 300 s, passes.)
   boost::asio::awaitable<Expected<void>> lock(std::uint64_t offset, std::uint64_t length, LockKind kind, bool wait);
   boost::asio::awaitable<Expected<void>> unlock(std::uint64_t offset, std::uint64_t length);
 
@@ -135,7 +139,8 @@ class File {
   boost::asio::awaitable<Expected<std::vector<FileInfo>>> read_directory(bool restart, std::string pattern = "*");
 
   // Extended attributes (QUERY_INFO/SET_INFO FileFullEaInformation). An empty
-  // value removes the attribute.
+  // value removes the attribute. (g++ 12: pass a named ExtendedAttribute; a
+  // braced temporary inside the co_await expression is destroyed twice.)
   boost::asio::awaitable<Expected<std::vector<ExtendedAttribute>>> query_eas();
   boost::asio::awaitable<Expected<void>> set_ea(ExtendedAttribute ea);
 
@@ -144,14 +149,24 @@ class File {
                                                                    std::span<const std::uint8_t> input,
                                                                    std::uint32_t max_output);
 
+  // CLOSE. The handle counts as closed afterwards even when this fails.
   boost::asio::awaitable<Expected<void>> close();
 
  private:
+  friend class Files;
+  // Sends the CLOSE of an open handle without waiting for it (the destructor,
+  // and assigning over an open File).
+  void close_in_background() noexcept;
+
   std::shared_ptr<client::Tree> tree_;
   std::string path_;
   std::array<std::uint8_t, 16> file_id_{};
   OpenReply reply_;
   bool open_ = false;
+  // From the Share's ClientOptions: bytes per READ/WRITE (capped by the
+  // server's maxima) and WRITEs in flight.
+  std::uint32_t io_size_ = 1 << 20;
+  unsigned io_depth_ = 8;
 };
 
 // A lease break notification (MS-SMB2 2.2.23.2) for a key this client holds.
@@ -171,8 +186,15 @@ class Files {
   boost::asio::awaitable<Expected<FsInfo>> fs_info();
   // Called on the io_context thread for each lease break. The handler must
   // flush and invalidate what the lease covered and then call
-  // acknowledge_break() when ack_required (MS-SMB2 3.2.5.19.2).
+  // acknowledge_break() when ack_required (MS-SMB2 3.2.5.19.2). It runs inside
+  // the connection's receive loop: it must not block, so it starts a coroutine
+  // (co_spawn) for anything that waits. One handler per connection: a later
+  // call (from any Files of the same Client) replaces it; an empty function
+  // removes it. Oplock breaks are not reported (smbx never requests oplocks).
   void on_lease_break(std::function<void(const LeaseBreak&)> handler);
+  // LEASE_BREAK_ACK (MS-SMB2 2.2.24.2) with `state` (a subset of new_state).
+  // STATUS_OBJECT_NAME_NOT_FOUND / STATUS_UNSUCCESSFUL (the lease or its break
+  // is already gone) count as success.
   boost::asio::awaitable<Expected<void>> acknowledge_break(LeaseKey key, std::uint32_t state);
 
   // Counters for smbxctl status.
@@ -180,6 +202,8 @@ class Files {
 
  private:
   std::shared_ptr<client::Tree> tree_;
+  std::uint32_t io_size_ = 1 << 20;
+  unsigned io_depth_ = 8;
 };
 
 }  // namespace smbx

@@ -6,6 +6,7 @@
 #include <deque>
 
 #include "client/connection.hpp"
+#include "client/ops.hpp"
 #include "client/session.hpp"
 #include "wire/fscc.hpp"
 #include "wire/ntstatus.hpp"
@@ -21,74 +22,21 @@ namespace asio = boost::asio;
 using client::Request;
 using client::Tree;
 
+using client::base_name;
+using client::close_file;
+using client::create_request;
+using client::drain;
+using client::InFlight;
+using client::info_from_all;
+using client::info_from_entry;
+using client::open_file;
+using client::OpenParams;
+using client::set_info;
+using client::smb_path;
+using client::submit_one;
+using client::where;
+
 namespace {
-
-// "dir/sub/file" -> u"dir\\sub\\file"; the share root is the empty name (MS-SMB2 2.2.13).
-std::u16string smb_path(std::string_view path) {
-  std::string out;
-  for (char c : path) {
-    const char s = c == '/' ? '\\' : c;
-    if (s == '\\' && (out.empty() || out.back() == '\\')) continue;
-    out += s;
-  }
-  while (!out.empty() && out.back() == '\\') out.pop_back();
-  return wire::utf16_from_utf8(out);
-}
-
-std::string base_name(std::string_view path) {
-  while (!path.empty() && (path.back() == '/' || path.back() == '\\')) path.remove_suffix(1);
-  const auto slash = path.find_last_of("/\\");
-  return std::string{slash == std::string_view::npos ? path : path.substr(slash + 1)};
-}
-
-std::string where(Tree& tree, std::string_view path) { return "//" + tree.connection().options().host + "/" + tree.share() + "/" + std::string{path}; }
-
-struct Opened {
-  wire::FileId id;
-  wire::CreateResponse info;
-};
-
-struct OpenParams {
-  std::uint32_t access = 0;
-  std::uint32_t disposition = wire::disposition::open;
-  std::uint32_t options = 0;
-  std::uint32_t attributes = 0;
-};
-
-wire::CreateRequest create_request(std::string_view path, const OpenParams& p) {
-  wire::CreateRequest req;
-  req.desired_access = p.access;
-  req.file_attributes = p.attributes;
-  req.share_access = wire::share_access::all;
-  req.create_disposition = p.disposition;
-  req.create_options = p.options;
-  req.name = smb_path(path);
-  return req;
-}
-
-asio::awaitable<Expected<Opened>> open_file(Tree& tree, std::string_view path, OpenParams p, std::string_view verb) {
-  auto r = co_await tree.call(tree.request(wire::Command::create, create_request(path, p)));
-  if (!r) co_return Unexpected{r.error()};
-  if (r->status() != wire::status::SUCCESS)
-    co_return Unexpected{client::status_error(r->status(), std::string{verb} + " " + where(tree, path))};
-  auto rsp = wire::decode_create_response(r->bytes);
-  if (!rsp) co_return Unexpected{rsp.error()};
-  co_return Opened{rsp->file_id, std::move(*rsp)};
-}
-
-asio::awaitable<void> close_file(Tree& tree, wire::FileId id) {
-  (void)co_await tree.call(tree.request(wire::Command::close, wire::CloseRequest{.flags = 0, .file_id = id}));
-}
-
-asio::awaitable<Expected<void>> set_info(Tree& tree, wire::FileId id, std::uint8_t info_class, const Bytes& buffer,
-                                         std::string action) {
-  wire::SetInfoRequest req{.info_type = wire::info_type::file, .file_info_class = info_class, .buffer = buffer,
-                           .additional_information = 0, .file_id = id};
-  auto r = co_await tree.call(tree.request(wire::Command::set_info, req));
-  if (!r) co_return Unexpected{r.error()};
-  if (r->status() != wire::status::SUCCESS) co_return Unexpected{client::status_error(r->status(), std::move(action))};
-  co_return Expected<void>{};
-}
 
 // Opens `path` with DELETE access and marks it delete-pending (MS-FSCC
 // FileDispositionInformation); the server deletes it on CLOSE.
@@ -107,35 +55,6 @@ asio::awaitable<Expected<void>> delete_path(Tree& tree, std::string_view path, s
                                 std::move(action));
   co_await close_file(tree, opened->id);
   co_return done;
-}
-
-FileInfo info_from_entry(const wire::fscc::DirectoryEntry& e) {
-  return FileInfo{.name = wire::utf8_from_utf16(e.file_name), .size = e.end_of_file,
-                  .allocation_size = e.allocation_size, .attributes = e.file_attributes,
-                  .creation_time = e.creation_time, .last_access_time = e.last_access_time,
-                  .last_write_time = e.last_write_time, .change_time = e.change_time, .file_index = e.file_id,
-                  .links = 0};
-}
-
-asio::awaitable<Expected<client::Ticket>> submit_one(Tree& tree, Request request) {
-  std::vector<Request> chain;
-  chain.push_back(std::move(request));
-  auto tickets = co_await tree.connection().submit(std::move(chain), tree.submit_options());
-  if (!tickets) co_return Unexpected{tickets.error()};
-  co_return tickets->front();
-}
-
-struct InFlight {
-  client::Ticket ticket;
-  std::uint64_t offset = 0;
-  std::uint32_t length = 0;
-};
-
-// Waits for what is still in flight after an error, so no response arrives
-// for a handle that is being closed.
-asio::awaitable<void> drain(Tree& tree, std::deque<InFlight>& queue) {
-  for (auto& f : queue) (void)co_await tree.connection().wait(f.ticket);
-  queue.clear();
 }
 
 }  // namespace
@@ -224,13 +143,7 @@ asio::awaitable<Expected<FileInfo>> Share::stat(std::string path) {
   if (!q) co_return Unexpected{q.error()};
   auto all = wire::fscc::decode_file_all_information(q->output_buffer);
   if (!all) co_return Unexpected{all.error()};
-  const auto& b = all->basic_information;
-  const auto& s = all->standard_information;
-  co_return FileInfo{.name = base_name(path), .size = s.end_of_file, .allocation_size = s.allocation_size,
-                     .attributes = b.file_attributes, .creation_time = b.creation_time,
-                     .last_access_time = b.last_access_time, .last_write_time = b.last_write_time,
-                     .change_time = b.change_time, .file_index = all->internal_information.index_number,
-                     .links = s.number_of_links};
+  co_return info_from_all(base_name(path), *all);
 }
 
 asio::awaitable<Expected<void>> Share::mkdir(std::string path) {
@@ -476,14 +389,6 @@ asio::awaitable<Expected<Share>> Client::share(std::string name) {
 
 asio::awaitable<Expected<void>> Client::logoff() { co_return co_await session_->logoff(); }
 
-ConnectionInfo Client::info() const {
-  const auto& n = session_->connection().negotiated();
-  const auto& s = session_->security();
-  return ConnectionInfo{.dialect = std::string{wire::to_string(n.dialect)},
-                        .signing = s.sign ? std::string{crypto::to_string(n.signing)} : std::string{},
-                        .cipher = n.cipher == crypto::Cipher::none ? std::string{} : std::string{crypto::to_string(n.cipher)},
-                        .session_encrypted = s.encrypt,
-                        .max_read_size = n.max_read_size, .max_write_size = n.max_write_size};
-}
+ConnectionInfo Client::info() const { return client::connection_info(*session_); }
 
 }  // namespace smbx

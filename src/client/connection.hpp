@@ -29,10 +29,11 @@ namespace asio = boost::asio;
 using Clock = std::chrono::steady_clock;
 
 // A response as received: its header and bytes (header + body), kept alive by
-// the frame they came in.
+// the frame they came in (received, and decrypted in place, by the transport's
+// recycled buffers: transport.hpp).
 struct Response {
   wire::Header header;
-  std::shared_ptr<const Bytes> frame;
+  std::shared_ptr<const void> frame;
   ByteView bytes;
   bool was_encrypted = false;
 
@@ -132,8 +133,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   Connection(ConnectionOptions options, std::unique_ptr<transport::Transport> transport);
   asio::awaitable<Expected<void>> negotiate();
   asio::awaitable<void> receive_loop();
-  void handle_frame(Bytes frame);
-  void handle_message(const std::shared_ptr<const Bytes>& frame, const wire::MessageView& view, bool encrypted);
+  void handle_frame(transport::Frame frame);
+  void handle_message(const std::shared_ptr<const void>& frame, const wire::MessageView& view, bool encrypted);
   void fail_all(const Error& error);
   // A frame that cannot be trusted or parsed ends the connection (MS-SMB2 3.2.5.1).
   void abort(const Error& error);

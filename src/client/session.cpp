@@ -1,5 +1,7 @@
 #include "client/session.hpp"
 
+#include <boost/asio/this_coro.hpp>
+
 #include "auth/spnego.hpp"
 #include "crypto/signing.hpp"
 #include "wire/fsctl.hpp"
@@ -116,6 +118,7 @@ asio::awaitable<Expected<void>> Session::logoff() {
 asio::awaitable<Expected<std::shared_ptr<Tree>>> Tree::connect(std::shared_ptr<Session> session, std::string share) {
   auto& conn = session->connection();
   std::shared_ptr<Tree> tree{new Tree{session, share}};
+  tree->executor_ = co_await asio::this_coro::executor;
   const std::string unc = "\\\\" + conn.options().host + "\\" + share;
   wire::TreeConnectRequest req;
   req.path = wire::utf16_from_utf8(unc);

@@ -2,6 +2,7 @@
 // on it (3.2.4.2.4, 3.2.5.5).
 #pragma once
 
+#include <boost/asio/any_io_executor.hpp>
 #include <memory>
 #include <string>
 
@@ -59,6 +60,9 @@ class Tree {
   Connection& connection() noexcept { return session_->connection(); }
   bool encrypts() const noexcept { return encrypt_; }
   std::uint32_t share_flags() const noexcept { return share_flags_; }
+  // The engine's executor (where Tree::connect ran): background work on this
+  // tree, such as the CLOSE of a File destroyed while open, runs there.
+  const asio::any_io_executor& executor() const noexcept { return executor_; }
 
   Request request(wire::Command command, wire::Body body, std::uint64_t payload_size = 0) const {
     return session_->request(command, std::move(body), id_, payload_size);
@@ -79,6 +83,7 @@ class Tree {
   std::uint32_t id_ = 0;
   std::uint32_t share_flags_ = 0;
   bool encrypt_ = false;
+  asio::any_io_executor executor_;
 };
 
 }  // namespace smbx::client

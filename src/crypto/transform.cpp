@@ -68,17 +68,47 @@ Expected<Bytes> decrypt_message(Cipher cipher, ByteView key, ByteView frame) {
   return decrypt_message(cipher, key, *message);
 }
 
-Expected<Bytes> decrypt_message(Cipher cipher, ByteView key, const wire::TransformMessage& message) {
+namespace {
+
+Expected<void> check_key(Cipher cipher, ByteView key) {
   if (cipher == Cipher::none) return crypto_error("no cipher was negotiated");
   if (key.size() != key_size(cipher))
     return crypto_error(std::string{to_string(cipher)} + " needs a " + std::to_string(key_size(cipher)) +
                         "-byte key, not " + std::to_string(key.size()));
-  Bytes plaintext(message.ciphertext.size());
+  return {};
+}
+
+Expected<void> open(Cipher cipher, ByteView key, const wire::TransformMessage& message, std::span<std::uint8_t> out) {
   const ByteView nonce = ByteView{message.header.nonce}.first(nonce_size(cipher));
-  if (!aead_decrypt(cipher, key, nonce, message.aad, message.ciphertext, message.header.signature, plaintext))
+  if (!aead_decrypt(cipher, key, nonce, message.aad, message.ciphertext, message.header.signature, out))
     return crypto_error(std::string{to_string(cipher)} + " authentication failed for session " +
                         session_hex(message.header.session_id));
+  return {};
+}
+
+}  // namespace
+
+Expected<Bytes> decrypt_message(Cipher cipher, ByteView key, const wire::TransformMessage& message) {
+  if (auto ok = check_key(cipher, key); !ok) return Unexpected{ok.error()};
+  Bytes plaintext(message.ciphertext.size());
+  if (auto ok = open(cipher, key, message, plaintext); !ok) return Unexpected{ok.error()};
   return plaintext;
+}
+
+Expected<std::span<std::uint8_t>> decrypt_message_in_place(Cipher cipher, ByteView key,
+                                                           const wire::TransformMessage& message,
+                                                           std::span<std::uint8_t> frame) {
+  if (auto ok = check_key(cipher, key); !ok) return Unexpected{ok.error()};
+  // The ciphertext must be a part of `frame`: it is overwritten through it.
+  const auto* begin = message.ciphertext.data();
+  detail::require(message.ciphertext.empty() ||
+                      (begin >= frame.data() && begin + message.ciphertext.size() <= frame.data() + frame.size()),
+                  "TRANSFORM message decoded from another buffer than the one decrypted in place");
+  const std::span<std::uint8_t> text =
+      message.ciphertext.empty() ? frame.first(0) : frame.subspan(static_cast<std::size_t>(begin - frame.data()),
+                                                                  message.ciphertext.size());
+  if (auto ok = open(cipher, key, message, text); !ok) return Unexpected{ok.error()};
+  return text;
 }
 
 NonceGenerator::NonceGenerator(Cipher cipher) : NonceGenerator(cipher, 1) {}

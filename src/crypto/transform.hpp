@@ -38,6 +38,13 @@ Expected<Bytes> decrypt_message(Cipher cipher, ByteView key, ByteView frame);
 // For a caller that decoded the frame first to find the session's key by
 // TransformHeader.session_id.
 Expected<Bytes> decrypt_message(Cipher cipher, ByteView key, const wire::TransformMessage& message);
+// The same without a second buffer: the plaintext overwrites the ciphertext
+// in `frame`, which `message` was decoded from (a 1 MiB READ response is then
+// written once by the socket and once by the cipher, and never copied).
+// Returns the plaintext, a part of `frame`; on failure that part is zeroed.
+Expected<std::span<std::uint8_t>> decrypt_message_in_place(Cipher cipher, ByteView key,
+                                                           const wire::TransformMessage& message,
+                                                           std::span<std::uint8_t> frame);
 
 // Nonces for one session's sending direction, never repeating: a 64-bit
 // counter in bytes 0-7, then random bytes fixed for this generator up to the

@@ -1,5 +1,7 @@
 #include "transport/tcp_transport.hpp"
 
+#include <algorithm>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
@@ -114,20 +116,39 @@ asio::awaitable<Expected<void>> TcpTransport::send(Bytes frame) {
   co_return Expected<void>{};
 }
 
-asio::awaitable<Expected<Bytes>> TcpTransport::receive() {
-  std::array<std::uint8_t, 4> header{};
-  auto [hec, hn] = co_await asio::async_read(socket_, asio::buffer(header), kUseTuple);
-  (void)hn;
-  if (hec) co_return Unexpected{transport_error("receive from " + peer_, hec)};
-  auto size = parse_direct_tcp_header(header, options_.max_frame_size);
+asio::awaitable<Expected<Frame>> TcpTransport::receive() {
+  // The 4-byte header, from what the last recv left over or a new one.
+  while (stage_end_ - stage_begin_ < 4) {
+    if (stage_begin_ != 0) {
+      std::copy(stage_.begin() + static_cast<std::ptrdiff_t>(stage_begin_),
+                stage_.begin() + static_cast<std::ptrdiff_t>(stage_end_), stage_.begin());
+      stage_end_ -= stage_begin_;
+      stage_begin_ = 0;
+    }
+    auto [ec, n] = co_await socket_.async_read_some(asio::buffer(stage_.data() + stage_end_, kStageSize - stage_end_),
+                                                    kUseTuple);
+    if (ec) co_return Unexpected{transport_error("receive from " + peer_, ec)};
+    stage_end_ += n;
+  }
+  auto size = parse_direct_tcp_header(std::span<const std::uint8_t, 4>{stage_.data() + stage_begin_, 4},
+                                      options_.max_frame_size);
   if (!size) {
     close();
     co_return Unexpected{size.error()};
   }
-  Bytes frame(*size);
-  auto [bec, bn] = co_await asio::async_read(socket_, asio::buffer(frame), kUseTuple);
-  (void)bn;
-  if (bec) co_return Unexpected{transport_error("receive from " + peer_, bec)};
+  stage_begin_ += 4;
+  Frame frame{pool_->take(*size), *size};
+  const std::size_t staged = std::min(*size, stage_end_ - stage_begin_);
+  std::copy_n(stage_.data() + stage_begin_, staged, frame.bytes().data());
+  stage_begin_ += staged;
+  if (stage_begin_ == stage_end_) stage_begin_ = stage_end_ = 0;
+  if (staged < *size) {
+    // The rest goes straight from the socket into the frame: no second copy.
+    auto [ec, n] =
+        co_await asio::async_read(socket_, asio::buffer(frame.bytes().data() + staged, *size - staged), kUseTuple);
+    (void)n;
+    if (ec) co_return Unexpected{transport_error("receive from " + peer_, ec)};
+  }
   co_return frame;
 }
 

@@ -4,6 +4,7 @@
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <array>
 #include <chrono>
 #include <deque>
 #include <memory>
@@ -33,7 +34,7 @@ class TcpTransport final : public Transport {
   ~TcpTransport() override;
 
   boost::asio::awaitable<Expected<void>> send(Bytes frame) override;
-  boost::asio::awaitable<Expected<Bytes>> receive() override;
+  boost::asio::awaitable<Expected<Frame>> receive() override;
   void close() noexcept override;
   bool is_open() const noexcept override { return socket_.is_open(); }
 
@@ -46,6 +47,15 @@ class TcpTransport final : public Transport {
   // Serialises writers: a send waits until the one before it is written.
   bool writing_ = false;
   std::deque<boost::asio::steady_timer*> write_waiters_;
+  // Received frames' storage, recycled (transport.hpp).
+  std::shared_ptr<BufferPool> pool_ = BufferPool::create();
+  // Bytes read past the end of the last frame: one recv of up to kStageSize
+  // bytes takes the next header together with a small response (or the start
+  // of a large one, whose rest is then read straight into its own buffer).
+  static constexpr std::size_t kStageSize = 8192;
+  std::array<std::uint8_t, kStageSize> stage_{};
+  std::size_t stage_begin_ = 0;
+  std::size_t stage_end_ = 0;
 };
 
 // The 4-byte Direct-TCP header for a frame of `size` bytes; size must be at

@@ -16,7 +16,7 @@
 #include <iostream>
 #include <map>
 
-#include "password.hpp"
+#include "client/password_prompt.hpp"
 #include "progress.hpp"
 #include "smbx/client.hpp"
 #include "smbx/credentials.hpp"
@@ -154,7 +154,7 @@ class Runner {
       o.password = *credentials_.password;
     } else if (const char* env = std::getenv("SMBX_PASSWORD"); env != nullptr) {
       o.password = env;
-    } else if (auto typed = prompt_password("Password for " + principal_ + "@" + o.host + ": ")) {
+    } else if (auto typed = client::prompt_password("Password for " + principal_ + "@" + o.host + ": ")) {
       credentials_.password = *typed;
       o.password = *typed;
     } else {

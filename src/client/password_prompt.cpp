@@ -1,10 +1,10 @@
-#include "password.hpp"
+#include "client/password_prompt.hpp"
 
 #include <fcntl.h>
 #include <termios.h>
 #include <unistd.h>
 
-namespace smbx::cli {
+namespace smbx::client {
 
 std::optional<std::string> prompt_password(const std::string& prompt) {
   const int fd = ::open("/dev/tty", O_RDWR | O_CLOEXEC);
@@ -29,4 +29,4 @@ std::optional<std::string> prompt_password(const std::string& prompt) {
   return line;
 }
 
-}  // namespace smbx::cli
+}  // namespace smbx::client
