@@ -1,6 +1,12 @@
 #include "server/config.hpp"
 
+#include <algorithm>
+#include <cctype>
 #include <charconv>
+#include <cstring>
+#include <fstream>
+#include <optional>
+#include <sstream>
 
 namespace smbx::server {
 namespace {
@@ -73,6 +79,155 @@ Expected<void> parse_listen_spec(std::string_view spec, ServerConfig& config) {
     config.port = static_cast<std::uint16_t>(value);
   }
   return {};
+}
+
+namespace {
+
+std::string trim(std::string_view s) {
+  const auto begin = s.find_first_not_of(" \t\r");
+  if (begin == std::string_view::npos) return {};
+  const auto end = s.find_last_not_of(" \t\r");
+  return std::string{s.substr(begin, end - begin + 1)};
+}
+
+// "Log Level" -> "loglevel": smb.conf's way of matching parameter names.
+std::string key_of(std::string_view s) {
+  std::string out;
+  for (const char c : s)
+    if (c != ' ' && c != '\t' && c != '_') out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+bool equal_ci(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+std::optional<bool> parse_bool(std::string_view v) {
+  const std::string k = key_of(v);
+  if (k == "yes" || k == "true" || k == "1" || k == "on") return true;
+  if (k == "no" || k == "false" || k == "0" || k == "off") return false;
+  return std::nullopt;
+}
+
+}  // namespace
+
+void merge_share(ServerConfig& config, ShareConfig share) {
+  for (auto& existing : config.shares)
+    if (equal_ci(existing.name, share.name)) {
+      existing = std::move(share);
+      return;
+    }
+  config.shares.push_back(std::move(share));
+}
+
+void merge_user(ServerConfig& config, UserConfig user) {
+  for (auto& existing : config.users)
+    if (equal_ci(existing.user, user.user)) {
+      existing = std::move(user);
+      return;
+    }
+  config.users.push_back(std::move(user));
+}
+
+Expected<ServerConfig> parse_config_text(std::string_view text, const std::string& origin) {
+  ServerConfig config;
+  std::size_t line_no = 0;
+  std::string section;            // "" before the first section header
+  ShareConfig* share = nullptr;   // the [NAME] section being read
+  std::vector<std::size_t> share_lines;  // where each share began, for "no path" errors
+  // "FILE:LINE: what" is the whole message (main prints the detail alone).
+  auto error = [&](const std::string& what) { return usage("", origin + ":" + std::to_string(line_no) + ": " + what); };
+  std::size_t pos = 0;
+  while (pos <= text.size()) {
+    const auto nl = text.find('\n', pos);
+    const std::string_view raw = text.substr(pos, nl == std::string_view::npos ? std::string_view::npos : nl - pos);
+    pos = nl == std::string_view::npos ? text.size() + 1 : nl + 1;
+    ++line_no;
+    const std::string line = trim(raw);
+    if (line.empty() || line[0] == '#' || line[0] == ';') continue;
+    if (line[0] == '[') {
+      if (line.back() != ']') return error("section header '" + line + "' has no closing ']'");
+      section = trim(std::string_view{line}.substr(1, line.size() - 2));
+      if (section.empty()) return error("empty section name");
+      share = nullptr;
+      if (key_of(section) == "global") continue;
+      if (section.find_first_of("\\/:*?\"<>|$ ") != std::string::npos || section.size() > 80)
+        return error("share name '" + section + "' has a character clients cannot use");
+      for (const auto& existing : config.shares)
+        if (equal_ci(existing.name, section)) return error("share [" + section + "] is defined twice");
+      config.shares.push_back(ShareConfig{section, "", false, false});
+      share_lines.push_back(line_no);
+      share = &config.shares.back();
+      continue;
+    }
+    const auto eq = line.find('=');
+    if (eq == std::string::npos) return error("expected 'key = value', got '" + line + "'");
+    const std::string key = key_of(std::string_view{line}.substr(0, eq));
+    const std::string value = trim(std::string_view{line}.substr(eq + 1));
+    if (key.empty()) return error("missing key before '='");
+    if (section.empty()) return error("'" + trim(std::string_view{line}.substr(0, eq)) + "' is outside any section");
+    if (share == nullptr) {  // [global]
+      if (key == "listen") {
+        if (auto ok = parse_listen_spec(value, config); !ok) return error(ok.error().detail);
+      } else if (key == "user") {
+        auto user = parse_user_spec(value);
+        if (!user) return error("user: " + user.error().detail);
+        merge_user(config, std::move(*user));
+      } else if (key == "loglevel" || key == "log") {
+        const std::string level = key_of(value);
+        if (level != "error" && level != "warn" && level != "info" && level != "debug")
+          return error("log level '" + value + "': expected error, warn, info or debug");
+        config.log_level = level;
+      } else if (key == "statedir") {
+        if (value.empty()) return error("state dir is empty");
+        config.state_dir = value;
+      } else if (key == "control") {
+        if (value.empty()) return error("control is empty");
+        config.control_socket = value;
+      } else if (key == "breaktimeout") {
+        unsigned ms = 0;
+        const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), ms);
+        if (ec != std::errc{} || end != value.data() + value.size() || ms == 0)
+          return error("break timeout '" + value + "': expected milliseconds above 0");
+        config.break_timeout_ms = ms;
+      } else {
+        return error("unknown [global] parameter '" + trim(std::string_view{line}.substr(0, eq)) +
+                     "' (listen, user, log level, state dir, control, break timeout)");
+      }
+      continue;
+    }
+    if (key == "path") {
+      if (value.empty()) return error("path is empty");
+      share->path = value;
+    } else if (key == "encrypt" || key == "readonly") {
+      const auto flag = parse_bool(value);
+      if (!flag) return error(trim(std::string_view{line}.substr(0, eq)) + " = '" + value + "': expected yes or no");
+      (key == "encrypt" ? share->encrypt : share->readonly) = *flag;
+    } else if (key == "writable" || key == "writeable") {
+      const auto flag = parse_bool(value);
+      if (!flag) return error("writable = '" + value + "': expected yes or no");
+      share->readonly = !*flag;
+    } else {
+      return error("unknown share parameter '" + trim(std::string_view{line}.substr(0, eq)) +
+                   "' (path, encrypt, read only)");
+    }
+  }
+  for (std::size_t i = 0; i < config.shares.size(); ++i)
+    if (config.shares[i].path.empty()) {
+      line_no = share_lines[i];
+      return error("share [" + config.shares[i].name + "] has no path");
+    }
+  return config;
+}
+
+Expected<ServerConfig> load_config_file(const std::string& path) {
+  std::ifstream in{path, std::ios::binary};
+  if (!in) return usage("", path + ": cannot open: " + std::strerror(errno));
+  std::ostringstream text;
+  text << in.rdbuf();
+  return parse_config_text(text.str(), path);
 }
 
 }  // namespace smbx::server

@@ -28,6 +28,11 @@ struct ServerConfig {
   std::vector<ShareConfig> shares;
   std::vector<UserConfig> users;
   std::string state_dir;
+  std::string control_socket;  // --control: Unix socket for smbxctl (empty: none)
+  std::string log_level = "info";
+  // MS-SMB2 3.3.2.1 / 3.3.2.5: how long an oplock or lease break may go
+  // unacknowledged before the server lowers the state itself.
+  std::uint32_t break_timeout_ms = 35000;
   std::uint32_t max_io_size = 8u << 20;  // MaxReadSize / MaxWriteSize / MaxTransactSize
 };
 
@@ -37,5 +42,21 @@ Expected<ShareConfig> parse_share_spec(std::string_view spec);
 Expected<UserConfig> parse_user_spec(std::string_view spec);
 // "ADDR:PORT", "[v6addr]:PORT" or "ADDR" (port 445)
 Expected<void> parse_listen_spec(std::string_view spec, ServerConfig& config);
+
+// A config file in smb.conf's INI style (man/smbxd.8):
+//   [global]  listen = ADDR:PORT, user = NAME:PASSWORD (repeatable),
+//             log level = LEVEL, state dir = DIR, control = SOCKET,
+//             break timeout = MILLISECONDS
+//   [NAME]    path = DIR, encrypt = yes|no, read only = yes|no
+// Keys ignore case and spaces ("state dir" = "statedir"); '#' and ';' start
+// comment lines. Errors name the file and line: "FILE:LINE: ...".
+// `origin` names the text in messages (the file name).
+Expected<ServerConfig> parse_config_text(std::string_view text, const std::string& origin);
+Expected<ServerConfig> load_config_file(const std::string& path);
+
+// Adds or replaces (same name, ignoring case) a share or user: how command-line
+// flags override the file.
+void merge_share(ServerConfig& config, ShareConfig share);
+void merge_user(ServerConfig& config, UserConfig user);
 
 }  // namespace smbx::server

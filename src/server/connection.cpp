@@ -4,6 +4,8 @@
 
 #include <unistd.h>
 
+#include <cstdio>
+
 #include <boost/asio/experimental/awaitable_operators.hpp>
 
 #include "crypto/signing.hpp"
@@ -98,9 +100,10 @@ asio::awaitable<void> Connection::read_loop() {
       co_return;
     }
     if (!response.empty()) queue_frame(std::move(response));
-    // Back-pressure: read the next request only once the writer has taken
-    // everything queued (a client that stops reading stops being served).
-    while (!outgoing_.empty()) {
+    // Back-pressure: read the next request only while little is queued (a
+    // client that stops reading stops being served). Up to two large READ
+    // responses may wait, so the next pread overlaps the sending of the last.
+    while (outgoing_bytes_ > kMaxQueuedBytes) {
       drained_->expires_at(Clock::time_point::max());
       co_await drained_->async_wait(asio::as_tuple(asio::use_awaitable));
     }
@@ -108,6 +111,7 @@ asio::awaitable<void> Connection::read_loop() {
 }
 
 void Connection::queue_frame(Bytes frame) {
+  outgoing_bytes_ += frame.size();
   outgoing_.push_back(std::move(frame));
   if (writer_wake_) writer_wake_->cancel();
 }
@@ -122,7 +126,8 @@ asio::awaitable<void> Connection::write_loop() {
     }
     Bytes frame = std::move(outgoing_.front());
     outgoing_.pop_front();
-    if (outgoing_.empty()) drained_->cancel();
+    outgoing_bytes_ -= frame.size();
+    if (outgoing_bytes_ <= kMaxQueuedBytes) drained_->cancel();
     const auto out_size = frame.size();
     const std::array<std::uint8_t, 4> out_prefix{0, static_cast<std::uint8_t>(out_size >> 16),
                                                  static_cast<std::uint8_t>(out_size >> 8),
@@ -153,7 +158,8 @@ bool Connection::process_frame(Bytes& frame, Bytes& response) {
       if (!message) return false;
       Session* session = find_session(message->header.session_id);
       if (session == nullptr || !session->has_keys || session->keys.encryption.empty()) return false;
-      auto plain = crypto::decrypt_message(cipher_, session->keys.encryption, *message);
+      // Decrypted where it lies: a 1 MiB WRITE is not copied into a second buffer.
+      auto plain = crypto::decrypt_message_in_place(cipher_, session->keys.encryption, *message, frame);
       if (!plain) {
         log_warn("connection from " + peer_ + ": " + describe(plain.error()));
         return false;
@@ -163,7 +169,7 @@ bool Connection::process_frame(Bytes& frame, Bytes& response) {
         log_debug("connection from " + peer_ + ": session " + std::to_string(session->id) +
                   " sends encrypted requests");
       }
-      return process_chain(*plain, session, response);
+      return process_chain(ByteView{plain->data(), plain->size()}, session, response);
     }
     default:
       return false;  // compressed messages are not negotiated
@@ -557,6 +563,36 @@ Open* Connection::find_open(const Request& r, const wire::FileId& requested) {
   Open* open = it->second.get();
   if (open->session_id != r.header.session_id || open->tree_id != r.header.tree_id) return nullptr;
   return open;
+}
+
+// Control socket lines: "  session ..." for each valid session, then
+// "  handle ..." for each open.
+void Connection::describe_state(std::vector<std::string>& lines) const {
+  for (const auto& [id, session] : sessions_) {
+    if (session->state != Session::State::valid) continue;
+    bool tree_encrypts = false;
+    for (const auto& [tid, tree] : session->trees) tree_encrypts = tree_encrypts || tree.encrypt_data;
+    const bool encrypting = session->encrypt_data || tree_encrypts;
+    std::string line = "  session " + std::to_string(id) + " user " + session->user + " peer " + peer_ +
+                       " dialect " + std::string{wire::to_string(dialect_)} + " signing " +
+                       (session->signing_required ? std::string{crypto::to_string(signing_algorithm_)} : "optional") +
+                       " encryption " +
+                       (encrypting ? std::string{crypto::to_string(cipher_)} : std::string{"none"});
+    lines.push_back(std::move(line));
+  }
+  for (const auto& [id, open] : opens_) {
+    char access[16];
+    std::snprintf(access, sizeof access, "0x%08x", open->granted_access);
+    std::string caching;
+    if (open->lease) caching = "lease " + lease_state_name(open->lease->state);
+    else if (open->oplock_level == wire::oplock::batch) caching = "oplock batch";
+    else if (open->oplock_level == wire::oplock::exclusive) caching = "oplock exclusive";
+    else if (open->oplock_level == wire::oplock::level_ii) caching = "oplock level2";
+    else caching = "none";
+    lines.push_back("  handle " + std::to_string(id) + " session " + std::to_string(open->session_id) + " path " +
+                    open->file->share->config.name + ":/" + open->file->path + " access " + access + " caching " +
+                    caching);
+  }
 }
 
 }  // namespace smbx::server

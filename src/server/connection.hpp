@@ -69,8 +69,15 @@ struct Request {
 // with the file's existing opens?
 bool sharing_violation(const FileState& file, std::uint32_t access, std::uint32_t share);
 
-// Runs every CREATE waiting for an oplock break on `file` again.
+// Runs every CREATE waiting for an oplock or lease break on `file` again.
 void wake_create_waiters(FileState& file);
+// The caching an open holds, as lease_state bits (an oplock mapped: batch
+// RWH, exclusive RW, level II R).
+std::uint32_t caching_of(const Open& open);
+// Samba's is_oplock_stat_open (and is_lease_stat_open with READ_CONTROL).
+bool is_stat_open(std::uint32_t access, bool with_read_control);
+// "RWH", "R", "none".
+std::string lease_state_name(std::uint32_t state);
 
 // Lets every LOCK blocked on `file` try again (a lock was released or an open closed).
 void wake_lock_waiters(FileState& file);
@@ -94,8 +101,20 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // MS-SMB2 3.3.5.5.3: a new session of the same user names this one as its
   // PreviousSessionId: close its opens and forget it.
   void expire_session(std::uint64_t session_id, const std::string& user);
-  // MS-SMB2 3.3.4.6: tells this connection's client to give up its oplock on `open`.
-  void send_oplock_break(const Open& open);
+  // MS-SMB2 3.3.4.6 / 3.3.4.7: break notifications to this connection's client.
+  void send_oplock_break(const Open& open, std::uint8_t level);
+  void send_lease_break(const Lease& lease, bool ack_required);
+  void oplock_break_timed_out(std::uint64_t open_id, std::uint64_t serial);
+  // Breaks `holder`'s lease or oplock down to `to` (lease_state bits), on
+  // whichever connection holds it.
+  void break_caching(Open& holder, std::uint32_t to, bool bump_epoch = true);
+  // A CREATE of `file` with this access: break what conflicts; true when it
+  // has to wait for an acknowledgment.
+  bool break_for_create(FileState& file, const Lease* own, std::uint32_t access, bool sharing, bool overwrite);
+  // A write or truncation through `writer`: other opens lose read caching.
+  void break_read_caching(const Open& writer);
+  // Control socket: sessions and open handles of this connection.
+  void describe_state(std::vector<std::string>& lines) const;
 
  private:
   using Clock = std::chrono::steady_clock;
@@ -135,6 +154,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   Reply handle_echo(Request& r);
   Reply handle_ioctl(Request& r);
   Reply handle_create(Request& r);
+  void grant_caching(Open& open, const wire::CreateRequest& req, const wire::Lease* lease_request,
+                     std::shared_ptr<Lease> existing, wire::CreateResponse& rsp);
   Reply handle_close(Request& r);
   Reply handle_flush(Request& r);
   Reply handle_read(Request& r);
@@ -145,6 +166,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   Reply handle_lock(Request& r);
   Reply handle_change_notify(Request& r);
   Reply handle_oplock_break(Request& r);
+  Reply handle_lease_break_ack(const wire::LeaseBreakAck& ack);
+  void send_unsolicited(std::uint64_t session_id, std::uint32_t tree_id, const wire::Body& body);
 
   // Open lookup with the related-compound FileId substitution done by the caller.
   Open* find_open(const Request& r, const wire::FileId& id);
@@ -180,9 +203,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
   wire::NtStatus related_status_ = wire::status::SUCCESS;
   wire::NtStatus open_error_ = wire::status::FILE_CLOSED;  // why find_open() found nothing
 
+  bool retrying_create_ = false;  // handle_create() runs again after a break (retry_create)
   std::map<std::uint64_t, Pending> pending_;  // by AsyncId
   std::uint64_t next_async_id_ = 1;
   std::deque<Bytes> outgoing_;  // frames (without the Direct-TCP prefix) to send, in order
+  std::size_t outgoing_bytes_ = 0;  // their total size
+  static constexpr std::size_t kMaxQueuedBytes = 16u << 20;
   std::optional<boost::asio::steady_timer> writer_wake_;
   std::optional<boost::asio::steady_timer> drained_;
 

@@ -63,6 +63,89 @@ bool sharing_violation(const FileState& file, std::uint32_t access, std::uint32_
   return false;
 }
 
+// What the new `open` may cache (Windows' rules, as Samba's grant_fsp_oplock_type):
+// a lease needs R; W only without other opens; no H beside an oplock, and
+// no oplock beside a handle lease. Fills the response's oplock level and lease.
+void Connection::grant_caching(Open& open, const wire::CreateRequest& req, const wire::Lease* lease_request,
+                               std::shared_ptr<Lease> existing, wire::CreateResponse& rsp) {
+  namespace ls = wire::lease_state;
+  std::uint32_t want = 0;
+  if (lease_request) {
+    want = lease_request->lease_state & (ls::read_caching | ls::write_caching | ls::handle_caching);
+    if ((want & ls::read_caching) == 0) want = 0;
+  } else if (req.requested_oplock_level == wire::oplock::batch) {
+    want = ls::read_caching | ls::write_caching | ls::handle_caching;
+  } else if (req.requested_oplock_level == wire::oplock::exclusive) {
+    want = ls::read_caching | ls::write_caching;
+  } else if (req.requested_oplock_level == wire::oplock::level_ii) {
+    want = ls::read_caching;
+  }
+  // Directories get no lease or oplock (no directory leasing).
+  if (open.is_directory()) {
+    open.oplock_level = wire::oplock::none;
+    rsp.oplock_level = wire::oplock::none;
+    return;
+  }
+  bool others = false;
+  bool got_oplock = false;
+  bool got_handle_lease = false;
+  for (const Open* o : open.file->opens) {
+    if (o == &open || (existing && o->lease == existing)) continue;
+    // A stat open counts only when it holds caching (smb2.lease.statopen).
+    if (!is_stat_open(o->granted_access, false) || caching_of(*o) != 0) others = true;
+    if (!o->lease && o->oplock_level != wire::oplock::none) got_oplock = true;
+    if (o->lease && (o->lease->state & ls::handle_caching)) got_handle_lease = true;
+  }
+  // No read caching while byte-range locks are held (smb2.lease.lock1).
+  if (!open.file->locks.empty()) want = 0;
+  const std::uint32_t requested = want;
+  if (others) want &= ~ls::write_caching;
+  if (!lease_request) {
+    if (got_handle_lease) want = 0;
+    open.oplock_level = (want & ls::write_caching)
+                            ? ((want & ls::handle_caching) ? wire::oplock::batch : wire::oplock::exclusive)
+                            : ((want & ls::read_caching) ? wire::oplock::level_ii : wire::oplock::none);
+    rsp.oplock_level = open.oplock_level;
+    return;
+  }
+  if (got_oplock) want &= ~ls::handle_caching;
+  std::shared_ptr<Lease> lease = std::move(existing);
+  if (!lease) {
+    lease = std::make_shared<Lease>();
+    lease->client_guid = client_guid_;
+    lease->key = lease_request->lease_key;
+    lease->file = open.file->key;
+    lease->v2 = lease_request->version == wire::Lease::Version::v2;
+    lease->has_parent_key = lease->v2 && (lease_request->flags & wire::lease_flags::parent_lease_key_set) != 0;
+    if (lease->has_parent_key) lease->parent_key = lease_request->parent_lease_key;
+    lease->state = want;
+    // MS-SMB2 3.3.5.9.11: the epoch moves on with every change of state.
+    lease->epoch = static_cast<std::uint16_t>(lease_request->epoch + 1);
+    server_.register_lease(lease);
+  } else if (!lease->breaking && want == requested && (want & ~lease->state) != 0 &&
+             (want & lease->state) == lease->state) {
+    // An upgrade: only to a strict superset that can be held as asked
+    // (smb2.lease.upgrade2/upgrade3).
+    lease->state = want;
+    if (lease->v2) ++lease->epoch;
+  }
+  lease->path = open.file->path;
+  lease->connection = weak_from_this();
+  lease->session_id = open.session_id;
+  lease->tree_id = open.tree_id;
+  open.lease = lease;
+  rsp.oplock_level = wire::oplock::lease;
+  wire::Lease out;
+  out.version = lease->v2 ? wire::Lease::Version::v2 : wire::Lease::Version::v1;
+  out.lease_key = lease->key;
+  out.lease_state = lease->state;
+  out.flags = (lease->breaking ? wire::lease_flags::break_in_progress : 0u) |
+              (lease->has_parent_key ? wire::lease_flags::parent_lease_key_set : 0u);
+  out.parent_lease_key = lease->parent_key;
+  out.epoch = lease->v2 ? lease->epoch : 0;
+  rsp.contexts.push_back(out);
+}
+
 Reply Connection::handle_create(Request& r) {
   const auto& req = std::get<wire::CreateRequest>(r.body);
   const Share& share = *r.tree->share;
@@ -86,6 +169,13 @@ Reply Connection::handle_create(Request& r) {
   if (maximum_allowed) granted |= r.tree->maximal_access;
   // MS-FSA 2.1.5.1: delete-on-close needs DELETE access.
   if ((options & opt::delete_on_close) && !(granted & acc::delete_)) return fail(st::ACCESS_DENIED);
+
+  // MS-SMB2 3.3.5.9.8 / 3.3.5.9.11: a lease request (2.1 and later).
+  const wire::Lease* lease_request = nullptr;
+  if (req.requested_oplock_level == wire::oplock::lease && dialect_ != wire::Dialect::smb202)
+    lease_request = wire::find_context<wire::Lease>(req.contexts);
+  std::shared_ptr<Lease> existing_lease =
+      lease_request ? server_.find_lease(client_guid_, lease_request->lease_key) : nullptr;
 
   Created made;
   const int probe = open_beneath(share.root_fd, *path, O_PATH);
@@ -112,22 +202,19 @@ Reply Connection::handle_create(Request& r) {
     const bool overwrite = req.create_disposition == disp::overwrite ||
                            req.create_disposition == disp::overwrite_if || req.create_disposition == disp::supersede;
     if (before.is_directory && overwrite) return fail(st::FILE_IS_A_DIRECTORY);
+    if (lease_request && existing_lease && existing_lease->file != FileKey{before.device, before.inode})
+      return fail(st::INVALID_PARAMETER);  // MS-SMB2 3.3.5.9.8: one lease key, one file
     if (auto fs = server_.find_file_state({before.device, before.inode})) {
       if (fs->delete_pending) return fail(st::DELETE_PENDING);
-      // MS-SMB2 3.3.5.9 / MS-FSA 2.1.5.17: another open holds an exclusive or
-      // batch oplock: break it and answer this CREATE once it is acknowledged.
-      const auto holder = std::find_if(fs->opens.begin(), fs->opens.end(),
-                                       [](const Open* o) { return o->oplock_level != wire::oplock::none; });
-      if (holder != fs->opens.end()) {
-        if (!fs->break_in_progress) {
-          fs->break_in_progress = true;
-          if (auto c = (*holder)->connection.lock()) c->send_oplock_break(**holder);
-        }
+      // MS-SMB2 3.3.5.9 / MS-FSA 2.1.5.17: break the oplocks and leases this
+      // open conflicts with; answer once the holders have acknowledged.
+      const bool sharing = sharing_violation(*fs, granted, req.share_access);
+      if (break_for_create(*fs, existing_lease.get(), granted, sharing, overwrite)) {
         Reply wait;
         wait.async = AsyncWork{AsyncWork::Kind::create, 0, {}, Bytes(r.message.begin(), r.message.end()), fs->key};
         return wait;
       }
-      if (sharing_violation(*fs, granted, req.share_access)) return fail(st::SHARING_VIOLATION);
+      if (sharing) return fail(st::SHARING_VIOLATION);
     }
     if (overwrite && share.config.readonly) return fail(st::ACCESS_DENIED);
     if (before.is_directory) {
@@ -153,6 +240,7 @@ Reply Connection::handle_create(Request& r) {
   } else {
     if (req.create_disposition == disp::open || req.create_disposition == disp::overwrite)
       return fail(st::OBJECT_NAME_NOT_FOUND);
+    if (existing_lease) return fail(st::INVALID_PARAMETER);  // the key names another file
     if (share.config.readonly) return fail(st::ACCESS_DENIED);
     if (options & opt::directory_file) {
       const int parent = open_beneath(share.root_fd, parent_of(*path), O_PATH | O_DIRECTORY);
@@ -187,12 +275,8 @@ Reply Connection::handle_create(Request& r) {
 
   Reply reply;
   wire::CreateResponse rsp;
-  // Exclusive and batch oplocks only for a sole open (level II is never granted).
-  if ((req.requested_oplock_level == wire::oplock::exclusive || req.requested_oplock_level == wire::oplock::batch) &&
-      open->file->opens.size() == 1)
-    open->oplock_level = req.requested_oplock_level;
   open->connection = weak_from_this();
-  rsp.oplock_level = open->oplock_level;
+  grant_caching(*open, req, lease_request, existing_lease, rsp);
   rsp.create_action = made.action;
   rsp.creation_time = after->creation_time;
   rsp.last_access_time = after->last_access_time;
@@ -223,13 +307,9 @@ void Connection::close_open(std::uint64_t id) {
   std::shared_ptr<FileState> file = open->file;
   if (open->delete_on_close) file->delete_pending = true;
   const auto removed = std::erase_if(file->locks, [&](const ByteRangeLock& l) { return l.owner == open.get(); });
-  const bool held_oplock = open->oplock_level != wire::oplock::none;
-  open.reset();  // closes the fd
+  open.reset();  // closes the fd, drops its share of the lease
   if (removed > 0) wake_lock_waiters(*file);
-  if (held_oplock) {
-    file->break_in_progress = false;
-    wake_create_waiters(*file);
-  }
+  if (!file->create_waiters.empty()) wake_create_waiters(*file);
   // MS-FSA 2.1.5.4: the last close of a file with a pending delete removes it.
   if (!file->delete_pending || file.use_count() > 1 || file->path.empty()) return;
   const int parent = open_beneath(file->share->root_fd, parent_of(file->path), O_PATH | O_DIRECTORY);
@@ -328,6 +408,7 @@ Reply Connection::handle_write(Request& r) {
   }
   if (offset > static_cast<std::uint64_t>(INT64_MAX) - req.data.size()) return fail(st::INVALID_PARAMETER);
   if (write_conflicts(*open, offset, req.data.size())) return fail(st::FILE_LOCK_CONFLICT);
+  break_read_caching(*open);
   std::size_t done = 0;
   while (done < req.data.size()) {
     const auto n = ::pwrite(open->fd, req.data.data() + done, req.data.size() - done,

@@ -410,6 +410,11 @@ Reply Connection::handle_set_info(Request& r) {
       ::close(new_parent);
       if (status != st::SUCCESS) return fail(status);
       open->file->path = *target;
+      // A rename ends other clients' handle caching (smb2.lease.v2_rename).
+      for (Open* o : std::vector<Open*>{open->file->opens.begin(), open->file->opens.end()})
+        if (o != open && (o->lease == nullptr || o->lease != open->lease) &&
+            (caching_of(*o) & wire::lease_state::handle_caching))
+          break_caching(*o, caching_of(*o) & ~wire::lease_state::handle_caching);
       return ok;
     }
     case fic::file_disposition_information:
@@ -461,6 +466,7 @@ Reply Connection::handle_set_info(Request& r) {
         if (!sx) return fail(sx.error().status);
         if (size >= sx->end_of_file) return ok;
       }
+      break_read_caching(*open);
       if (::ftruncate(open->fd, static_cast<off_t>(size)) != 0) return fail(status_from_errno(errno));
       return ok;
     }

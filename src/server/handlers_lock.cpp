@@ -81,6 +81,14 @@ bool Connection::try_lock(Open& open, const std::vector<wire::LockElement>& lock
     }
     file.locks.push_back({&open, e.offset, e.length, (e.flags & lf::exclusive_lock) != 0});
   }
+  // A byte-range lock ends other opens' read caching without write caching
+  // (Samba's contend_level2_oplocks_begin; smb2.lease.lock1).
+  for (Open* o : std::vector<Open*>{file.opens.begin(), file.opens.end()}) {
+    if (o == &open || (o->lease != nullptr && o->lease == open.lease)) continue;
+    const std::uint32_t caching = caching_of(*o);
+    if ((caching & wire::lease_state::read_caching) && !(caching & wire::lease_state::write_caching))
+      break_caching(*o, 0);
+  }
   return true;
 }
 

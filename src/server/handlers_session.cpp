@@ -158,7 +158,8 @@ Reply Connection::handle_negotiate(Request& r) {
   client_dialects_ = req.dialects;
   server_security_mode_ = wire::negotiate_signing::enabled;
   server_capabilities_ = 0;
-  if (dialect_ != Dialect::smb202) server_capabilities_ |= wire::global_caps::large_mtu;
+  // MS-SMB2 3.3.5.4: leasing from 2.1 on (file leases; no directory leasing).
+  if (dialect_ != Dialect::smb202) server_capabilities_ |= wire::global_caps::large_mtu | wire::global_caps::leasing;
   if (wire::is_smb3(dialect_) && dialect_ != Dialect::smb311 && cipher_ != crypto::Cipher::none)
     server_capabilities_ |= wire::global_caps::encryption;
 
@@ -226,6 +227,7 @@ Reply Connection::handle_session_setup(Request& r) {
                                                                             : ByteView{});
     session->has_keys = true;
     session->user = step->auth->user;
+    session->is_anonymous = step->auth->is_anonymous;
     session->signing_required = (req.security_mode & wire::negotiate_signing::required) != 0;
     if (cipher_ != crypto::Cipher::none) session->nonces.emplace(cipher_);
     session->state = Session::State::valid;
@@ -260,6 +262,16 @@ Reply Connection::handle_logoff(Request& r) {
 
 Reply Connection::handle_tree_connect(Request& r) {
   const auto& req = std::get<wire::TreeConnectRequest>(r.body);
+  // MS-SMB2 3.3.5.7: on 3.1.1 a TREE_CONNECT of a session that is neither
+  // anonymous nor guest must be signed or encrypted (it protects the
+  // negotiation's integrity); otherwise the server disconnects. A bad
+  // signature never gets here (3.3.5.2.4 already failed it).
+  if (dialect_ == Dialect::smb311 && !r.session->is_anonymous && !r.encrypted && !r.header.is_signed()) {
+    log_warn("connection from " + peer_ + ": unsigned TREE_CONNECT on 3.1.1; disconnecting");
+    Reply drop;
+    drop.disconnect = true;
+    return drop;
+  }
   // \\server\share: the share is what follows the server part.
   std::u16string_view path = req.path;
   if (path.size() < 3 || path.substr(0, 2) != u"\\\\") return fail(st::BAD_NETWORK_NAME);

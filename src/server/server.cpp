@@ -1,3 +1,4 @@
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
 #include "server/server.hpp"
 
 #include <fcntl.h>
@@ -32,6 +33,7 @@ std::u16string upper(std::u16string_view s) {
 Server::Server(asio::io_context& io, ServerConfig config) : io_{io}, config_{std::move(config)} {}
 
 Server::~Server() {
+  if (!control_path_.empty()) ::unlink(control_path_.c_str());
   for (const auto& share : shares_)
     if (share->root_fd >= 0) ::close(share->root_fd);
 }
@@ -86,11 +88,96 @@ Expected<void> Server::listen() {
 
 void Server::start() {
   asio::co_spawn(io_, accept_loop(), asio::detached);
+  if (control_) asio::co_spawn(io_, control_loop(), asio::detached);
 }
 
 void Server::stop() {
   boost::system::error_code ec;
   if (acceptor_) acceptor_->close(ec);
+  if (control_) control_->close(ec);
+}
+
+Expected<void> Server::open_control(const std::string& path) {
+  const std::string action = "open control socket " + path;
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) == 0) {
+    if (!S_ISSOCK(st.st_mode)) return local_error(action, "the path exists and is not a socket");
+    ::unlink(path.c_str());  // left behind by an earlier run
+  }
+  boost::system::error_code ec;
+  control_.emplace(io_);
+  if (control_->open(asio::local::stream_protocol{}, ec); ec) return local_error(action, ec.message());
+  // Root only: no other user may connect, not even between bind and chmod.
+  const mode_t old_mask = ::umask(0177);
+  control_->bind(asio::local::stream_protocol::endpoint{path}, ec);
+  ::umask(old_mask);
+  if (ec) return local_error(action, ec.message());
+  if (::chmod(path.c_str(), 0600) != 0) return local_error(action, std::strerror(errno));
+  if (control_->listen(asio::socket_base::max_listen_connections, ec); ec) return local_error(action, ec.message());
+  control_path_ = path;
+  return {};
+}
+
+asio::awaitable<void> Server::control_loop() {
+  for (;;) {
+    auto [ec, socket] = co_await control_->async_accept(asio::as_tuple(asio::use_awaitable));
+    if (ec == asio::error::operation_aborted || !control_->is_open()) co_return;
+    if (ec) continue;
+    asio::co_spawn(io_, control_session(std::move(socket)), asio::detached);
+  }
+}
+
+// One request line (at most 4096 bytes, '\n'-terminated), the reply, close.
+asio::awaitable<void> Server::control_session(asio::local::stream_protocol::socket socket) {
+  std::string buffer;
+  auto [ec, n] = co_await asio::async_read_until(socket, asio::dynamic_buffer(buffer, 4097), '\n',
+                                                 asio::as_tuple(asio::use_awaitable));
+  std::vector<std::string> reply;
+  if (ec || n == 0) {
+    reply = {"error request line missing or longer than 4096 bytes"};
+  } else {
+    reply = control_request(std::string_view{buffer}.substr(0, n - 1));
+  }
+  std::string text;
+  for (const auto& line : reply) text += line + "\n";
+  co_await asio::async_write(socket, asio::buffer(text), asio::as_tuple(asio::use_awaitable));
+  boost::system::error_code ignored;
+  socket.shutdown(asio::local::stream_protocol::socket::shutdown_both, ignored);
+}
+
+std::vector<std::string> Server::control_request(std::string_view line) {
+  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  if (line != "status") {
+    const auto word = line.substr(0, line.find(' '));
+    return {"error unknown command '" + std::string{word} + "' (known: status)"};
+  }
+  std::vector<std::string> sessions;
+  std::vector<std::string> handles;
+  std::vector<std::string> all;
+  for (const auto& c : connections()) c->describe_state(all);
+  for (auto& l : all) (l.rfind("  session ", 0) == 0 ? sessions : handles).push_back(std::move(l));
+  std::vector<std::string> out{"ok"};
+  out.push_back("listen: " + config_.listen_address + ":" + std::to_string(bound_port_));
+  out.push_back("sessions: " + std::to_string(sessions.size()));
+  out.insert(out.end(), sessions.begin(), sessions.end());
+  out.push_back("open handles: " + std::to_string(handles.size()));
+  out.insert(out.end(), handles.begin(), handles.end());
+  const auto live = leases();
+  out.push_back("leases: " + std::to_string(live.size()));
+  auto hex = [](const wire::Guid& g) {
+    static constexpr char kDigits[] = "0123456789abcdef";
+    std::string h;
+    for (const auto b : g) {
+      h += kDigits[b >> 4];
+      h += kDigits[b & 15];
+    }
+    return h;
+  };
+  for (const auto& lease : live)
+    out.push_back("  lease " + hex(lease->key) + " client " + hex(lease->client_guid) + " file /" + lease->path +
+                  " state " + lease_state_name(lease->state) + (lease->v2 ? " v2 epoch " + std::to_string(lease->epoch) : " v1") +
+                  (lease->breaking ? " breaking-to " + lease_state_name(lease->breaking_to_requested) : ""));
+  return out;
 }
 
 asio::awaitable<void> Server::accept_loop() {
@@ -102,6 +189,7 @@ asio::awaitable<void> Server::accept_loop() {
       continue;
     }
     auto connection = std::make_shared<Connection>(*this, std::move(socket));
+    register_connection(connection);
     asio::co_spawn(io_, connection->run(), [](std::exception_ptr e) {
       if (!e) return;
       try {
@@ -144,6 +232,26 @@ std::shared_ptr<FileState> Server::file_state(const FileKey& key, const Share* s
 std::shared_ptr<FileState> Server::find_file_state(const FileKey& key) const {
   const auto it = files_.find(key);
   return it == files_.end() ? nullptr : it->second.lock();
+}
+
+std::shared_ptr<Lease> Server::find_lease(const wire::Guid& client_guid, const wire::Guid& key) const {
+  const auto it = leases_.find({client_guid, key});
+  return it == leases_.end() ? nullptr : it->second.lock();
+}
+
+std::vector<std::shared_ptr<Lease>> Server::leases() const {
+  std::vector<std::shared_ptr<Lease>> out;
+  for (const auto& [key, weak] : leases_)
+    if (auto lease = weak.lock()) out.push_back(std::move(lease));
+  return out;
+}
+
+std::vector<std::shared_ptr<Connection>> Server::connections() {
+  std::erase_if(connections_, [](const auto& weak) { return weak.expired(); });
+  std::vector<std::shared_ptr<Connection>> out;
+  for (const auto& weak : connections_)
+    if (auto c = weak.lock()) out.push_back(std::move(c));
+  return out;
 }
 
 }  // namespace smbx::server

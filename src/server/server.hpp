@@ -33,8 +33,14 @@ class Server {
 
   // Binds and listens; fails with a message when the address is in use or invalid.
   Expected<void> listen();
-  // Accepts connections until stop().
+  // MS-SMB2 has no say here: smbxctl's control socket (a Unix stream socket,
+  // mode 0600; the protocol is in DESIGN.md's smbxctl notes). A stale socket
+  // file at `path` is replaced.
+  Expected<void> open_control(const std::string& path);
+  // Accepts connections (and control requests) until stop().
   void start();
+  // The reply to one control request line: "ok" or "error <message>", then lines.
+  std::vector<std::string> control_request(std::string_view line);
   void stop();
   std::uint16_t bound_port() const { return bound_port_; }
 
@@ -61,15 +67,34 @@ class Server {
   // An existing file state (an open of the file is live), or null.
   std::shared_ptr<FileState> find_file_state(const FileKey& key) const;
 
+  // MS-SMB2 3.3.1.5 GlobalLeaseTableList: the live lease of (ClientGuid, LeaseKey), or null.
+  std::shared_ptr<Lease> find_lease(const wire::Guid& client_guid, const wire::Guid& key) const;
+  void register_lease(const std::shared_ptr<Lease>& lease) {
+    if (leases_.size() > 4096) std::erase_if(leases_, [](const auto& entry) { return entry.second.expired(); });
+    leases_[{lease->client_guid, lease->key}] = lease;
+  }
+  // Every live lease (control socket).
+  std::vector<std::shared_ptr<Lease>> leases() const;
+  // Every live connection (control socket).
+  void register_connection(const std::shared_ptr<Connection>& c) {
+    if (connections_.size() > 256) std::erase_if(connections_, [](const auto& weak) { return weak.expired(); });
+    connections_.push_back(c);
+  }
+  std::vector<std::shared_ptr<Connection>> connections();
+
  private:
   Server(asio::io_context& io, ServerConfig config);
   asio::awaitable<void> accept_loop();
+  asio::awaitable<void> control_loop();
+  asio::awaitable<void> control_session(asio::local::stream_protocol::socket socket);
 
   asio::io_context& io_;
   ServerConfig config_;
   std::vector<std::unique_ptr<Share>> shares_;
   std::map<std::u16string, auth::NtHash> users_;  // keyed by the upper-cased user name
   std::optional<asio::ip::tcp::acceptor> acceptor_;
+  std::optional<asio::local::stream_protocol::acceptor> control_;
+  std::string control_path_;
   std::uint16_t bound_port_ = 0;
   wire::Guid server_guid_{};
   std::uint64_t start_time_ = 0;
@@ -77,6 +102,8 @@ class Server {
   std::uint64_t next_file_id_ = 1;
   std::map<FileKey, std::weak_ptr<FileState>> files_;
   std::map<std::uint64_t, std::weak_ptr<Connection>> sessions_;
+  std::map<std::pair<wire::Guid, wire::Guid>, std::weak_ptr<Lease>> leases_;
+  std::vector<std::weak_ptr<Connection>> connections_;
 };
 
 }  // namespace smbx::server

@@ -55,9 +55,29 @@ struct FileState {
   std::vector<ByteRangeLock> locks;
   // Blocked LOCK requests to retry when a lock goes away: connection and AsyncId.
   std::vector<std::pair<std::weak_ptr<Connection>, std::uint64_t>> lock_waiters;
-  // CREATEs waiting for an oplock break to be acknowledged (MS-SMB2 3.3.4.6).
+  // CREATEs waiting for an oplock or lease break to be acknowledged (MS-SMB2 3.3.4.6, 3.3.4.7).
   std::vector<std::pair<std::weak_ptr<Connection>, std::uint64_t>> create_waiters;
-  bool break_in_progress = false;
+};
+
+// MS-SMB2 3.3.1.13 Lease: shared by every open of one client (ClientGuid)
+// that names the same LeaseKey; it lives as long as one of them does.
+struct Lease {
+  wire::Guid client_guid{};
+  wire::Guid key{};
+  FileKey file;
+  std::string path;  // for logs and the control socket
+  bool v2 = false;
+  wire::Guid parent_key{};
+  bool has_parent_key = false;
+  std::uint32_t state = 0;   // wire::lease_state bits
+  std::uint16_t epoch = 0;   // v2 only
+  bool breaking = false;
+  std::uint32_t breaking_to_requested = 0;  // NewLeaseState of the notification sent
+  std::uint32_t breaking_to_required = 0;   // what the waiting opens need (may narrow while breaking)
+  std::uint64_t break_serial = 0;           // which break a timeout belongs to
+  std::weak_ptr<Connection> connection;     // where break notifications go (the latest open's)
+  std::uint64_t session_id = 0;             // ... and whose session/tree decide on encryption
+  std::uint32_t tree_id = 0;
 };
 
 struct DirectoryCursor {
@@ -75,7 +95,11 @@ struct Open {
   int fd = -1;
   std::uint32_t granted_access = 0;
   std::uint32_t share_access = 0;
-  std::uint8_t oplock_level = 0;  // wire::oplock: none, exclusive or batch
+  std::uint8_t oplock_level = 0;  // wire::oplock: none, level II, exclusive or batch
+  bool oplock_breaking = false;   // a break notification was sent, no acknowledgment yet
+  std::uint8_t oplock_break_to = 0;
+  std::uint64_t oplock_break_serial = 0;
+  std::shared_ptr<Lease> lease;   // set when the open was granted through RqLs
   std::weak_ptr<Connection> connection;
   bool delete_on_close = false;  // CreateOptions FILE_DELETE_ON_CLOSE
   std::shared_ptr<FileState> file;
@@ -111,6 +135,7 @@ struct Session {
   bool encrypt_data = false;      // Session.EncryptData
   bool logged_encryption = false;  // the first encrypted request is logged
   std::string user;
+  bool is_anonymous = false;  // Session.IsAnonymous (smbxd has no guest sessions)
   std::map<std::uint32_t, TreeConnect> trees;
   std::uint32_t next_tree_id = 1;
   std::optional<crypto::NonceGenerator> nonces;
