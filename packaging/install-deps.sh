@@ -19,6 +19,8 @@ packages=(
   time iproute2 procps python3
   # programs the mount tests run on a mount.smbx mount
   fio sqlite3 git tar xz-utils attr
+  # the other FUSE clients tests/bench/mount.sh compares with
+  smbnetfs rclone
 )
 
 missing=()

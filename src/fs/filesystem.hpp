@@ -71,8 +71,9 @@ class Filesystem {
 
   MountStatus status() const;
 
+  struct Impl;  // opaque; public only so that the libfuse callbacks can reach it
+
  private:
-  struct Impl;
   explicit Filesystem(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };

@@ -1,0 +1,393 @@
+#!/usr/bin/env bash
+# Mount benchmark (issue 6, item 3): mount.smbx against the other FUSE SMB
+# clients on Debian, smbnetfs and `rclone mount` (smb backend,
+# --vfs-cache-mode off), all against the same harness Samba (tmpfs share,
+# private netns), with smbclient get/put of the same 1 GiB file for
+# reference. Medians of RUNS runs, a table with ratios, and each FUSE
+# daemon's peak RSS (VmHWM). A benchmark, not a test: it prints a table.
+#
+#   tests/bench/mount.sh BUILD_DIR        (uses BUILD_DIR/tools/mount.smbx)
+#   env: RUNS (default 3), SIZE_MIB (sequential file, default 1024),
+#        RAND_SECONDS (4k random runtime, default 20), RAND_FILE_MIB (default 256),
+#        PEERS (default "mount.smbx smbnetfs rclone"), SMBX_BENCH_KEEP=1 keeps the
+#        scratch directory (logs of every peer)
+#
+# Workloads: fio sequential write and read (bs=1M, end_fsync=1 on write),
+# fio 4k randread and randwrite (libaio, iodepth=8, direct=0, time based),
+# creating 2000 small files, untar of a source tree (Boost headers, or a
+# generated tree without them). Use an optimised build (cmake --preset
+# release): a sanitizer build measures the sanitizer. A peer that cannot run
+# (not installed, fails to mount, an operation it does not support) shows as
+# "n/a [N]" with the reason under the table. Needs root (netns, tmpfs), Samba,
+# fio, python3, /usr/bin/time.
+#
+# The server signs (server signing = mandatory, as in the harness) so every
+# client signs. rclone 1.60's smb backend (go-smb2) then fails writes
+# ("invalid response error: signing required"); SMB_SIGNING=auto makes it
+# write, but then smbnetfs and rclone run unsigned while mount.smbx signs.
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+harness="$here/../harness/samba.sh"
+
+# ---------------------------------------------------------------------------
+# Inside the harness' network namespace (own mount namespace): the measurements.
+if [[ ${1:-} == --inside ]]; then
+  work=$2
+  # shellcheck disable=SC1091
+  source "$work/samba/env"
+  runs=${RUNS:-3} size_mib=${SIZE_MIB:-1024} rand_seconds=${RAND_SECONDS:-20} rand_mib=${RAND_FILE_MIB:-256}
+  mnt=$work/mnt
+  mkdir -p "$mnt" "$work/results"
+  daemon_pid=""
+
+  now_ms() { date +%s%3N; }
+  log() { echo "[$(date +%T)] $*" >&2; }
+  # record PEER WORKLOAD VALUE | record_na PEER WORKLOAD REASON
+  record() { echo "$3" >> "$work/results/$1.$2"; }
+  # The daemon's own last error explains a failure better than the program's errno.
+  record_na() {
+    [[ -e $work/results/$1.$2.na ]] && return
+    local why=$3 daemon_error=""
+    if [[ $1 == rclone && -s $work/rclone.log ]]; then
+      daemon_error=$(grep ' ERROR : ' "$work/rclone.log" | grep -v 'closed pipe' | tail -n 1 | sed 's/.* ERROR : //')
+      : > "$work/rclone.log"
+    fi
+    echo "$why${daemon_error:+; rclone log: $daemon_error}" > "$work/results/$1.$2.na"
+  }
+
+  find_daemon() {
+    local p cmd
+    for p in /proc/[0-9]*; do
+      cmd=$(tr '\0' ' ' 2>/dev/null < "$p/cmdline") || continue
+      [[ $cmd == *"$1"* && $cmd == *" $mnt"* ]] || continue
+      echo "${p#/proc/}"
+      return 0
+    done
+    return 1
+  }
+
+  # mount_peer PEER: mounts it on $mnt and sets $dir (where files go) and
+  # $daemon_pid; prints the reason and fails if it cannot.
+  mount_peer() {
+    local peer=$1
+    dir=$mnt
+    case $peer in
+      mount.smbx)
+        printf 'username=%s\npassword=%s\ndomain=%s\n' "$USER" "$PASSWORD" "$DOMAIN" > "$work/credentials"
+        chmod 600 "$work/credentials"
+        timeout 30 "$MOUNT_SMBX" "//$HOST/$SHARE" "$mnt" -o "credentials=$work/credentials" --log "$work/mount.smbx.log" \
+          >"$work/mount.out" 2>&1 || { echo "mount.smbx failed: $(head -c 200 "$work/mount.out" | tr '\n' ' ')"; return 1; }
+        daemon_pid=$(find_daemon mount.smbx) || { echo "no mount.smbx daemon found"; return 1; }
+        ;;
+      smbnetfs)
+        mkdir -p "$work/smbnetfs/.smb"
+        printf '[global]\n  client min protocol = SMB2_02\n  client max protocol = SMB3_11\n' > "$work/smbnetfs/.smb/smb.conf"
+        printf 'smb_query_browsers "false"\nauth "%s" "%s/%s" "%s"\nhost "%s" visible=true\n' \
+          "$HOST" "$DOMAIN" "$USER" "$PASSWORD" "$HOST" > "$work/smbnetfs/.smb/smbnetfs.conf"
+        chmod 600 "$work/smbnetfs/.smb/"*
+        HOME=$work/smbnetfs timeout 30 smbnetfs "$mnt" -o "config=$work/smbnetfs/.smb/smbnetfs.conf,log_file=$work/smbnetfs.log" \
+          >"$work/mount.out" 2>&1 || { echo "smbnetfs failed: $(head -c 200 "$work/mount.out" | tr '\n' ' ')"; return 1; }
+        daemon_pid=$(find_daemon smbnetfs) || { echo "no smbnetfs daemon found"; return 1; }
+        dir=$mnt/$HOST/$SHARE
+        ;;
+      rclone)
+        RCLONE_CONFIG=/dev/null timeout 30 rclone mount ":smb:$SHARE" "$mnt" --smb-host "$HOST" --smb-user "$USER" \
+          --smb-pass "$(rclone obscure "$PASSWORD")" --smb-domain "$DOMAIN" --vfs-cache-mode off \
+          --daemon --daemon-timeout 30s --log-file "$work/rclone.log" >"$work/mount.out" 2>&1 ||
+          { echo "rclone mount failed: $(head -c 200 "$work/mount.out" | tr '\n' ' ')"; return 1; }
+        daemon_pid=$(find_daemon rclone) || { echo "no rclone daemon found"; return 1; }
+        ;;
+    esac
+    local i
+    for ((i = 0; i < 50; i++)); do [[ -d $dir ]] && break; sleep 0.1; done
+    mountpoint -q "$mnt" || { echo "$mnt is not mounted"; return 1; }
+    [[ -d $dir ]] || { echo "$dir does not appear"; return 1; }
+    mkdir -p "$dir/bench" || { echo "mkdir on the mount failed"; return 1; }
+    dir=$dir/bench
+  }
+
+  umount_peer() {
+    local i
+    timeout 20 umount "$mnt" 2>/dev/null || timeout 10 umount -l "$mnt" 2>/dev/null || true
+    if [[ -n $daemon_pid ]]; then
+      for ((i = 0; i < 50; i++)); do kill -0 "$daemon_pid" 2>/dev/null || break; sleep 0.1; done
+      kill -0 "$daemon_pid" 2>/dev/null && kill -KILL "$daemon_pid" 2>/dev/null
+    fi
+    daemon_pid=""
+    rm -rf "${SHARE_PATH:?}/bench"
+  }
+
+  # fio_job PEER WORKLOAD FIO-ARGS...: runs fio in $dir, records its result:
+  # MiB/s (from the wall time, so end_fsync counts) for seq-*, IOPS for rand-*.
+  fio_job() {
+    local peer=$1 workload=$2 t0 t1
+    shift 2
+    t0=$(now_ms)
+    if ! timeout $((rand_seconds + 600)) fio --name="$workload" --directory="$dir" --output-format=terse --terse-version=3 \
+         "$@" >"$work/fio.out" 2>&1; then
+      record_na "$peer" "$workload" "fio failed: $(grep -m1 -iE 'error|err=' "$work/fio.out" | head -c 120)"
+      return 1
+    fi
+    t1=$(now_ms)
+    local line
+    line=$(grep -m1 '^3;' "$work/fio.out")
+    case $workload in
+      seq-write) record "$peer" "$workload" "$(awk -v m="$size_mib" -v ms=$((t1 - t0)) 'BEGIN { printf "%.1f", m * 1000 / ms }')" ;;
+      seq-read) record "$peer" "$workload" "$(awk -v m="$size_mib" -v ms=$((t1 - t0)) 'BEGIN { printf "%.1f", m * 1000 / ms }')" ;;
+      rand-read) record "$peer" "$workload" "$(echo "$line" | cut -d';' -f8)" ;;
+      rand-write) record "$peer" "$workload" "$(echo "$line" | cut -d';' -f49)" ;;
+    esac
+  }
+
+  # timed PEER WORKLOAD COMMAND...: records the wall time in seconds.
+  timed() {
+    local peer=$1 workload=$2 t0 t1
+    shift 2
+    t0=$(now_ms)
+    if ! "$@" >"$work/cmd.out" 2>&1; then
+      record_na "$peer" "$workload" "failed: $(head -n 2 "$work/cmd.out" | tr '\n' ' ' | head -c 120)"
+      return 1
+    fi
+    t1=$(now_ms)
+    record "$peer" "$workload" "$(awk -v ms=$((t1 - t0)) 'BEGIN { printf "%.2f", ms / 1000 }')"
+  }
+
+  # timed_rate PEER WORKLOAD MIB COMMAND...: records MiB/s from the wall time.
+  timed_rate() {
+    local peer=$1 workload=$2 mib=$3 t0 t1
+    shift 3
+    t0=$(now_ms)
+    if ! "$@" >"$work/cmd.out" 2>&1; then
+      record_na "$peer" "$workload" "failed: $(head -n 2 "$work/cmd.out" | tr '\n' ' ' | head -c 120)"
+      return 1
+    fi
+    t1=$(now_ms)
+    record "$peer" "$workload" "$(awk -v m="$mib" -v ms=$((t1 - t0)) 'BEGIN { printf "%.1f", m * 1000 / ms }')"
+  }
+
+  # dd opens write-only with O_TRUNC, which every peer supports (fio opens O_RDWR).
+  dd_write() { dd if="$work/local/src.bin" of="$dir/dd.bin" bs=1M conv=fsync status=none; }
+  dd_read() {
+    dd if="$dir/dd.bin" iflag=nocache count=0 status=none  # drop the page cache of the file
+    dd if="$dir/dd.bin" of=/dev/null bs=1M status=none
+  }
+
+  create_files() {
+    local d=$1 i
+    mkdir "$d" || return 1
+    for ((i = 0; i < 2000; i++)); do
+      printf 'file %d\n' "$i" > "$d/f$i" || return 1
+    done
+  }
+
+  untar() {
+    mkdir "$1" && tar -C "$1" -xf "$work/source.tar"
+  }
+
+  bench_peer() {
+    local peer=$1 why run
+    log "$peer: mounting"
+    if ! mount_peer "$peer" >"$work/why"; then
+      why=$(cat "$work/why")
+      umount_peer
+      echo "$why" > "$work/results/$peer.mount.na"
+      log "$peer: n/a ($why)"
+      return
+    fi
+    for ((run = 1; run <= runs; run++)); do
+      log "$peer: run $run/$runs"
+      rm -f "$dir/seq.bin"
+      fio_job "$peer" seq-write --rw=write --bs=1M --size="${size_mib}M" --end_fsync=1 --ioengine=psync --filename=seq.bin
+      fio_job "$peer" seq-read --rw=read --bs=1M --size="${size_mib}M" --ioengine=psync --filename=seq.bin --invalidate=1
+      rm -f "$dir/seq.bin"
+      timed_rate "$peer" dd-write "$size_mib" dd_write
+      timed_rate "$peer" dd-read "$size_mib" dd_read
+      rm -f "$dir/dd.bin"
+      # The 4k random file is laid out once by a sequential write.
+      if [[ ! -e $dir/rand.bin ]]; then
+        dd if="$work/local/src.bin" of="$dir/rand.bin" bs=1M count="$rand_mib" conv=fsync status=none 2>"$work/dd.err" ||
+          { record_na "$peer" rand-read "could not write the ${rand_mib} MiB file: $(tr '\n' ' ' < "$work/dd.err" | head -c 100)"
+            record_na "$peer" rand-write "could not write the ${rand_mib} MiB file (see rand-read)"
+            rm -f "$dir/rand.bin"; }
+      fi
+      local common=(--filename=rand.bin --bs=4k --size="${rand_mib}M" --ioengine=libaio --iodepth=8 --direct=0
+                    --time_based --runtime="$rand_seconds" --invalidate=1)
+      [[ -e $dir/rand.bin ]] && fio_job "$peer" rand-read --rw=randread "${common[@]}"
+      [[ -e $dir/rand.bin ]] && fio_job "$peer" rand-write --rw=randwrite "${common[@]}"
+      timed "$peer" create-2000 create_files "$dir/create-$run"
+      timed "$peer" untar untar "$dir/untar-$run"
+      rm -rf "$dir/create-$run" "$dir/untar-$run" 2>/dev/null
+    done
+    [[ -n $daemon_pid && -r /proc/$daemon_pid/status ]] &&
+      awk '/^VmHWM/ { print $2 }' "/proc/$daemon_pid/status" > "$work/results/$peer.rss"
+    umount_peer
+  }
+
+  smbclient_ref() {
+    local run op workload cmd t0 t1 rss
+    for ((run = 1; run <= runs; run++)); do
+      log "smbclient: run $run/$runs"
+      for op in put get; do
+        if [[ $op == put ]]; then
+          workload=seq-write cmd="put $work/local/src.bin ref.bin"
+        else
+          workload=seq-read cmd="get ref.bin $work/local/back.bin"
+        fi
+        t0=$(now_ms)
+        if /usr/bin/time -f %M -o "$work/time.out" smbclient "//$HOST/$SHARE" -p "$PORT" -U "$DOMAIN\\$USER%$PASSWORD" \
+             -m SMB3_11 -c "$cmd" </dev/null >"$work/smbclient.out" 2>&1; then
+          t1=$(now_ms)
+          record smbclient "$workload" "$(awk -v m="$size_mib" -v ms=$((t1 - t0)) 'BEGIN { printf "%.1f", m * 1000 / ms }')"
+          rss=$(tail -n 1 "$work/time.out")
+          if [[ ! -s $work/results/smbclient.rss ]] || [[ $rss -gt $(cat "$work/results/smbclient.rss") ]]; then
+            echo "$rss" > "$work/results/smbclient.rss"
+          fi
+        else
+          record_na smbclient "$workload" "smbclient $op failed"
+        fi
+      done
+      rm -f "$work/local/back.bin" "$SHARE_PATH/ref.bin"
+    done
+  }
+
+  for peer in ${PEERS:-mount.smbx smbnetfs rclone}; do
+    case $peer in
+      mount.smbx)
+        if [[ -z ${MOUNT_SMBX:-} || ! -x $MOUNT_SMBX ]]; then
+          echo "${MOUNT_SMBX_MISSING:-mount.smbx is not built}" > "$work/results/$peer.mount.na"
+          continue
+        fi ;;
+      smbnetfs) command -v smbnetfs >/dev/null || { echo "smbnetfs is not installed" > "$work/results/$peer.mount.na"; continue; } ;;
+      rclone)
+        command -v rclone >/dev/null || { echo "rclone is not installed" > "$work/results/$peer.mount.na"; continue; }
+        [[ $(rclone help backends 2>/dev/null) =~ [[:space:]]smb[[:space:]] ]] ||
+          { echo "this rclone has no smb backend" > "$work/results/$peer.mount.na"; continue; } ;;
+    esac
+    bench_peer "$peer"
+  done
+  smbclient_ref
+  exit 0
+fi
+
+# ---------------------------------------------------------------------------
+# Outside: the harness, the inputs, the table.
+build=${1:?usage: tests/bench/mount.sh BUILD_DIR}
+"$harness" check || { echo "mount.sh: cannot run here (see above)" >&2; exit 77; }
+for tool in fio python3 /usr/bin/time; do
+  command -v "$tool" >/dev/null || { echo "mount.sh: $tool is not installed" >&2; exit 77; }
+done
+MOUNT_SMBX=$(cd "$build" 2>/dev/null && pwd)/tools/mount.smbx
+MOUNT_SMBX_MISSING=""
+[[ -x $MOUNT_SMBX ]] || MOUNT_SMBX_MISSING="$build/tools/mount.smbx is not built"
+export MOUNT_SMBX MOUNT_SMBX_MISSING
+runs=${RUNS:-3}
+size_mib=${SIZE_MIB:-1024}
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/smbx-bench-mount.XXXXXX")
+chmod 755 "$work"
+cleanup() {
+  "$harness" stop "$work/samba" >/dev/null 2>&1 || true
+  mountpoint -q "$work/local" && umount "$work/local"
+  if [[ -n ${SMBX_BENCH_KEEP:-} ]]; then echo "kept $work" >&2; else rm -rf "$work"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+"$harness" start "$work/samba" >/dev/null 2>"$work/harness.err" || { cat "$work/harness.err" >&2; exit 1; }
+# shellcheck disable=SC1091
+source "$work/samba/env"
+
+# Inputs on a local tmpfs: the 1 GiB file for smbclient, the source tarball.
+mkdir "$work/local"
+mount -t tmpfs -o size=$((size_mib * 2 + 512))m smbx-bench-local "$work/local"
+head -c $((size_mib * 1024 * 1024)) /dev/urandom > "$work/local/src.bin"
+source_what=""
+boost_parts=()
+for part in asio spirit fusion; do [[ -d /usr/include/boost/$part ]] && boost_parts+=("boost/$part"); done
+if [[ ${#boost_parts[@]} -gt 0 ]]; then
+  tar -C /usr/include -cf "$work/source.tar" "${boost_parts[@]}"
+  source_what="/usr/include/${boost_parts[*]}"
+else
+  mkdir "$work/gen"
+  python3 - "$work/gen" <<'PY'
+import os, random, sys
+rnd = random.Random(1)
+for d in range(50):
+    os.makedirs(f"{sys.argv[1]}/d{d}", exist_ok=True)
+    for i in range(50):
+        with open(f"{sys.argv[1]}/d{d}/f{i}.hpp", "wb") as f:
+            f.write(rnd.randbytes(rnd.randrange(100, 30000)))
+PY
+  tar -C "$work/gen" -cf "$work/source.tar" .
+  source_what="a generated tree"
+fi
+tar_files=$(tar -tf "$work/source.tar" | grep -vc '/$')
+tar_mib=$(( $(stat -c %s "$work/source.tar") >> 20 ))
+
+echo "mount.sh: $runs runs each, ${size_mib} MiB sequential, 4k random for ${RAND_SECONDS:-20} s on ${RAND_FILE_MIB:-256} MiB; untar: $tar_files files ($tar_mib MiB) of $source_what" >&2
+ip netns exec "$NETNS" bash "$0" --inside "$work"
+
+python3 - "$work/results" "$runs" <<'PY'
+import os, statistics, sys
+results, runs = sys.argv[1], int(sys.argv[2])
+peers = ["mount.smbx", "smbnetfs", "rclone", "smbclient"]
+workloads = [("seq-write", "fio seq write MiB/s", True), ("seq-read", "fio seq read MiB/s", True),
+             ("dd-write", "dd write MiB/s", True), ("dd-read", "dd read MiB/s", True),
+             ("rand-read", "4k randread IOPS", True), ("rand-write", "4k randwrite IOPS", True),
+             ("create-2000", "create 2000 files s", False), ("untar", "untar s", False)]
+def read(peer, w):
+    path = os.path.join(results, f"{peer}.{w}")
+    vals = []
+    if os.path.exists(path):
+        vals = [float(x) for x in open(path).read().split()]
+    na = os.path.join(results, f"{peer}.{w}.na")
+    mount_na = os.path.join(results, f"{peer}.mount.na")
+    reason = None
+    if os.path.exists(mount_na):
+        reason = open(mount_na).read().strip()
+    elif os.path.exists(na):
+        reason = open(na).read().strip()
+    if vals and (reason is None or len(vals) == runs):
+        return statistics.median(vals), None
+    return None, reason or "not measured"
+def fmt(v):
+    return f"{v:.0f}" if v >= 100 else f"{v:.2f}" if v < 10 else f"{v:.1f}"
+notes = []
+def note(reason):
+    if reason not in notes:
+        notes.append(reason)
+    return f"n/a [{notes.index(reason) + 1}]"
+rows = []
+for w, title, higher in workloads:
+    base, _ = read("mount.smbx", w)
+    cells = []
+    for p in peers:
+        if p == "smbclient" and w not in ("seq-write", "seq-read"):
+            cells.append("-")
+            continue
+        v, reason = read(p, w)
+        if v is None:
+            cells.append(note(f"{p}: {reason}"))
+        elif p != "mount.smbx" and base is not None and v > 0:
+            ratio = base / v if higher else v / base
+            cells.append(f"{fmt(v)} (smbx x{ratio:.2f})")
+        else:
+            cells.append(fmt(v))
+    rows.append([title] + cells)
+rss = ["peak RSS MiB (VmHWM)"]
+for p in peers:
+    path = os.path.join(results, f"{p}.rss")
+    rss.append(f"{int(open(path).read()) / 1024:.0f}" if os.path.exists(path) else "-")
+rows.append(rss)
+header = ["median of %d" % runs] + [p if p != "smbclient" else "smbclient put/get" for p in peers]
+widths = [max(len(r[i]) for r in rows + [header]) for i in range(len(header))]
+line = lambda r: "  ".join(c.ljust(widths[i]) for i, c in enumerate(r)).rstrip()
+print(line(header))
+print(line(["-" * w for w in widths]))
+for r in rows:
+    print(line(r))
+for i, n in enumerate(notes):
+    print(f"[{i + 1}] {n}")
+print("smbx xN: mount.smbx relative to that peer (above 1: mount.smbx is faster). smbclient: put = write, get = read;")
+print("its peak RSS from /usr/bin/time. MiB/s of fio seq and dd from the wall time (with the final fsync).")
+PY
