@@ -50,6 +50,11 @@ smbd_alive() {
   [[ -n $pid && -d /proc/$pid ]] && [[ $(cat "/proc/$pid/comm" 2>/dev/null) == smbd* ]]
 }
 
+# True while PID exists and is not a zombie.
+running() {
+  [[ -r /proc/$1/stat ]] && [[ $(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) != Z ]]
+}
+
 stop() {
   local dir=$1 pid="" netns="" i
   [[ -d $dir ]] || return 0
@@ -72,6 +77,35 @@ stop() {
       sleep 0.1
     done
     pgrep -g "$pid" >/dev/null 2>&1 && kill -KILL -- "-$pid" 2>/dev/null || true
+  fi
+  # smbd starts samba-dcerpcd and its rpcd_* workers on demand in a session of
+  # their own, so the group kill above misses them; they outlive smbd. Every
+  # process in this private namespace was started by this harness: end them
+  # by PID.
+  if [[ -n $netns ]] && ip netns list | awk '{print $1}' | grep -qxF "$netns"; then
+    local left
+    left=$(ip netns pids "$netns" 2>/dev/null | tr '\n' ' ')
+    if [[ -n ${left// /} ]]; then
+      # shellcheck disable=SC2086
+      kill -TERM $left 2>/dev/null || true
+      # Wait on the PIDs themselves: an exiting process leaves the namespace
+      # before it is gone.
+      local p alive
+      for ((i = 0; i < 50; i++)); do
+        alive=""
+        for p in $left; do running "$p" && alive+="$p "; done
+        [[ -z $alive ]] && break
+        sleep 0.1
+      done
+      # shellcheck disable=SC2086
+      [[ -z $alive ]] || kill -KILL $alive 2>/dev/null || true
+      for ((i = 0; i < 50; i++)); do
+        alive=""
+        for p in $left; do running "$p" && alive+="$p "; done
+        [[ -z $alive ]] && break
+        sleep 0.1
+      done
+    fi
   fi
   local m
   for m in "$dir/share" "$dir/secret"; do

@@ -32,12 +32,22 @@ on_exit "kill $client_pid 2>/dev/null"
 sleep 1
 children=$(pgrep -g "$pid_b" | grep -vx "$pid_b" | wc -l || true)
 note "b's smbd has $children child process(es) with a client connected"
+# An RPC call (share list) makes smbd start samba-dcerpcd and rpcd_* workers,
+# which leave smbd's process group; stop must end them too.
+in_ns smbclient -L "//$HOST" -p "$PORT" -U "$DOMAIN\\$USER%$PASSWORD" >/dev/null 2>&1 || fail "smbclient -L in b"
+ns_pids_b=$(ip netns pids "$ns_b" | tr '\n' ' ')
+note "processes in b's namespace: $(for p in $ns_pids_b; do cat "/proc/$p/comm" 2>/dev/null; done | sort | tr '\n' ' ')"
 
 "$harness" stop "$b" || fail "stop b"
 "$harness" stop "$b" || fail "a second stop of b"
 [[ ! -e $b ]] || fail "stop left $b"
 [[ ! -d /proc/$pid_b ]] || fail "smbd $pid_b still runs"
 pgrep -g "$pid_b" >/dev/null && fail "processes of smbd $pid_b's group remain"
+for p in $ns_pids_b; do
+  if [[ -r /proc/$p/stat && $(awk '{print $3}' "/proc/$p/stat" 2>/dev/null) != Z ]]; then
+    fail "process $p ($(cat "/proc/$p/comm" 2>/dev/null)) of b's namespace still runs"
+  fi
+done
 ip netns list | awk '{print $1}' | grep -qxF "$ns_b" && fail "namespace $ns_b remains"
 grep -qF "$b/" /proc/mounts && fail "mounts under $b remain"
 load_samba "$a"
