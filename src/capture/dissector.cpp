@@ -218,12 +218,6 @@ class Dissector {
     }
   }
 
-  static std::string hex_id(std::uint64_t id) {
-    char buf[24];
-    std::snprintf(buf, sizeof buf, "0x%016llx", static_cast<unsigned long long>(id));
-    return buf;
-  }
-
   const DissectOptions& options_;
   DissectReport& report_;
   std::optional<wire::Dialect> dialect_;

@@ -20,12 +20,6 @@ Error crypto_error(std::string detail) {
                .action = "decrypt TRANSFORM message", .detail = std::move(detail)};
 }
 
-std::string session_hex(std::uint64_t session_id) {
-  std::array<std::uint8_t, 8> be{};
-  for (std::size_t i = 0; i < be.size(); ++i) be[i] = static_cast<std::uint8_t>(session_id >> (56 - 8 * i));
-  return "0x" + to_hex(be);
-}
-
 }  // namespace
 
 Bytes encrypt_message(Cipher cipher, ByteView key, ByteView nonce, std::uint64_t session_id, ByteView plaintext) {
@@ -82,7 +76,7 @@ Expected<void> open(Cipher cipher, ByteView key, const wire::TransformMessage& m
   const ByteView nonce = ByteView{message.header.nonce}.first(nonce_size(cipher));
   if (!aead_decrypt(cipher, key, nonce, message.aad, message.ciphertext, message.header.signature, out))
     return crypto_error(std::string{to_string(cipher)} + " authentication failed for session " +
-                        session_hex(message.header.session_id));
+                        hex_id(message.header.session_id));
   return {};
 }
 

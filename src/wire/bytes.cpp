@@ -30,6 +30,12 @@ std::optional<Bytes> from_hex(std::string_view text) {
   return out;
 }
 
+std::string hex_id(std::uint64_t id) {
+  std::array<std::uint8_t, 8> big_endian{};
+  for (std::size_t i = 0; i < big_endian.size(); ++i) big_endian[i] = static_cast<std::uint8_t>(id >> (56 - 8 * i));
+  return "0x" + to_hex(big_endian);
+}
+
 std::string to_hex(ByteView bytes) {
   static constexpr char kDigits[] = "0123456789abcdef";
   std::string out;

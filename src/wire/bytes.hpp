@@ -39,6 +39,8 @@ inline void store_le64(std::uint8_t* p, std::uint64_t v) noexcept {
 // "0a1B" -> {0x0a, 0x1b}; whitespace is skipped. nullopt on odd length or a non-hex digit.
 std::optional<Bytes> from_hex(std::string_view text);
 std::string to_hex(ByteView bytes);
+// A SessionId (or other 64-bit id) as logs print it: "0x00000400000000a1".
+std::string hex_id(std::uint64_t id);
 
 template <std::size_t N>
 std::array<std::uint8_t, N> to_array(ByteView bytes) {

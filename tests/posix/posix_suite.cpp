@@ -851,68 +851,55 @@ void case_flock(const std::string& d) {
   ok(::flock(c.get(), LOCK_EX | LOCK_NB), "flock LOCK_EX after the holders closed");
 }
 
+// A POSIX record lock request on [start, start + len).
+struct flock range_lock(short type, off_t start, off_t len) {
+  struct flock lk {};
+  lk.l_type = type;
+  lk.l_whence = SEEK_SET;
+  lk.l_start = start;
+  lk.l_len = len;
+  return lk;
+}
+
+// Runs `fn` in a second process (locks are per process) and records its failure here.
+void in_second_process(const std::function<void()>& fn) {
+  const std::string child = in_child(fn);
+  if (!child.empty()) fail(child);
+}
+
 void case_fcntl_lock(const std::string& d) {
   const std::string f = d + "/f";
   write_file(f, pattern(4096, 6));
   Fd fd = open_ok(f, O_RDWR);
-  struct flock lk {};
-  lk.l_type = F_WRLCK;
-  lk.l_whence = SEEK_SET;
-  lk.l_start = 0;
-  lk.l_len = 100;
+  struct flock lk = range_lock(F_WRLCK, 0, 100);
   ok(::fcntl(fd.get(), F_SETLK, &lk), "F_SETLK F_WRLCK [0,100) in the parent");
-  std::string child = in_child([&] {
+  in_second_process([&] {
     Fd mine = open_ok(f, O_RDWR);
-    struct flock c {};
-    c.l_type = F_WRLCK;
-    c.l_whence = SEEK_SET;
-    c.l_start = 50;
-    c.l_len = 10;
+    struct flock c = range_lock(F_WRLCK, 50, 10);
     expect_errno(::fcntl(mine.get(), F_SETLK, &c), {EAGAIN, EACCES}, "F_SETLK F_WRLCK [50,60) in a second process");
     c.l_type = F_RDLCK;
     expect_errno(::fcntl(mine.get(), F_SETLK, &c), {EAGAIN, EACCES}, "F_SETLK F_RDLCK [50,60) in a second process");
     c.l_type = F_WRLCK;
     ok(::fcntl(mine.get(), F_GETLK, &c), "F_GETLK");
     expect_eq(static_cast<int>(c.l_type), static_cast<int>(F_WRLCK), "F_GETLK l_type of the conflicting lock");
-    c = {};
-    c.l_type = F_WRLCK;
-    c.l_whence = SEEK_SET;
-    c.l_start = 200;
-    c.l_len = 10;
+    c = range_lock(F_WRLCK, 200, 10);
     ok(::fcntl(mine.get(), F_SETLK, &c), "F_SETLK F_WRLCK [200,210) (no overlap) in a second process");
   });
-  if (!child.empty()) {
-    fail(child);
-  }
   lk.l_type = F_UNLCK;
   ok(::fcntl(fd.get(), F_SETLK, &lk), "F_SETLK F_UNLCK in the parent");
-  child = in_child([&] {
+  in_second_process([&] {
     Fd mine = open_ok(f, O_RDWR);
-    struct flock c {};
-    c.l_type = F_WRLCK;
-    c.l_whence = SEEK_SET;
-    c.l_start = 50;
-    c.l_len = 10;
+    struct flock c = range_lock(F_WRLCK, 50, 10);
     ok(::fcntl(mine.get(), F_SETLK, &c), "F_SETLK F_WRLCK [50,60) in a second process after the unlock");
   });
-  if (!child.empty()) {
-    fail(child);
-  }
   // A read lock held by one process lets another read-lock the same range.
   lk.l_type = F_RDLCK;
   ok(::fcntl(fd.get(), F_SETLK, &lk), "F_SETLK F_RDLCK [0,100) in the parent");
-  child = in_child([&] {
+  in_second_process([&] {
     Fd mine = open_ok(f, O_RDONLY);
-    struct flock c {};
-    c.l_type = F_RDLCK;
-    c.l_whence = SEEK_SET;
-    c.l_start = 0;
-    c.l_len = 100;
+    struct flock c = range_lock(F_RDLCK, 0, 100);
     ok(::fcntl(mine.get(), F_SETLK, &c), "F_SETLK F_RDLCK [0,100) while another process holds a read lock");
   });
-  if (!child.empty()) {
-    fail(child);
-  }
 }
 
 void case_statfs(const std::string& d) {
@@ -1055,7 +1042,7 @@ void case_eacces(const std::string& d) {
     expect_errno(::open(f.c_str(), O_WRONLY), {EACCES}, "open O_WRONLY of a 0444 file by its owner");
     return;
   }
-  std::string child = in_child([&] {
+  in_second_process([&] {
     become_nobody();
     struct stat st {};
     if (::stat(d.c_str(), &st) != 0 && errno == EACCES) {
@@ -1068,9 +1055,6 @@ void case_eacces(const std::string& d) {
                  "create in a 0555 directory as uid 65534");
     expect_errno(::unlink(f.c_str()), {EACCES}, "unlink in a directory uid 65534 may not write");
   });
-  if (!child.empty()) {
-    fail(child);
-  }
   expect_eq(read_file(f), std::string("read only"), "contents after the denied opens");
   // Root is not bound by the mode bits on a local file system; but the
   // owner can still make it writable again.
