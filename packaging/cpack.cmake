@@ -17,11 +17,11 @@ set(CPACK_DEBIAN_PACKAGE_SECTION net)
 set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 set(CPACK_DEBIAN_PACKAGE_HOMEPAGE "https://github.com/smbx/smbx")
 # Debian 12 names. fuse3 brings fusermount3 and /etc/fuse.conf; mount.smbx
-# links libfuse3.so.3, OpenSSL 3's libcrypto and libstdc++. Listed by hand
+# links libfuse3.so.3, OpenSSL 3's libcrypto and libstdc++; smbxd links libsqlite3. Listed by hand
 # rather than with dpkg-shlibdeps so that a sanitizer build does not make the
 # package depend on libasan.
 set(CPACK_DEBIAN_PACKAGE_DEPENDS
-    "fuse3, libfuse3-3 (>= 3.10), libssl3 (>= 3.0), libc6 (>= 2.34), libstdc++6 (>= 12), libgcc-s1")
+    "fuse3, libfuse3-3 (>= 3.10), libssl3 (>= 3.0), libsqlite3-0 (>= 3.31), libc6 (>= 2.34), libstdc++6 (>= 12), libgcc-s1")
 set(CPACK_DEBIAN_PACKAGE_SUGGESTS "samba-common-bin")
 # mount.smbx must be where mount(8) runs /sbin/mount.TYPE: its install rule has
 # an absolute destination (SMBX_MOUNT_HELPER_DIR, /usr/sbin on merged-/usr

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -34,6 +35,24 @@ struct ClientOptions {
   bool seal = false;  // encrypt all traffic; fail when the server cannot
   std::chrono::milliseconds connect_timeout{10'000};
   std::chrono::milliseconds request_timeout{60'000};
+  // Failover (DESIGN.md, Failover): when the connection is lost the client
+  // reconnects (first try at once, then 50 ms doubling to 500 ms), logs on
+  // again with PreviousSessionId, reclaims durable handles and re-sends what
+  // was in flight. `hard`: calls wait as long as it takes; soft (default):
+  // they fail with ErrorKind::transport after `recovery_timeout`.
+  bool recover = true;
+  bool hard = false;
+  std::chrono::milliseconds recovery_timeout{60'000};
+  // DH2Q Timeout asked for (MS-SMB2 2.2.13.2.11), ms; 0: the server's default.
+  std::uint32_t handle_timeout = 0;
+  // Persistent handles: unset on CA shares only (SHARE_CAP_CONTINUOUS_AVAILABILITY); false: never.
+  std::optional<bool> persistent_handles;
+  // ECHO keep-alive: the connection counts as dead when an ECHO stays
+  // unanswered this long (mount.cifs echo_interval). 0: off.
+  std::chrono::milliseconds echo_interval{0};
+  // Told each failover transition (connection lost, reconnected, handle lost),
+  // one line each, for a log. Called on the engine's thread.
+  std::function<void(const std::string&)> failover_log;
   // Reads and writes kept in flight by download() and upload().
   unsigned io_depth = 8;
   std::uint32_t io_size = 1 << 20;  // bytes per READ/WRITE, capped by the server's maximum

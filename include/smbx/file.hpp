@@ -24,6 +24,7 @@ namespace smbx {
 
 namespace client {
 class Tree;
+struct Open;
 }
 
 using LeaseKey = std::array<std::uint8_t, 16>;
@@ -89,9 +90,15 @@ enum class LockKind : std::uint8_t { shared, exclusive };
 // sends the CLOSE in the background (on the engine's executor, holding the
 // tree). Calls on a closed or moved-from File fail with ErrorKind::usage and
 // send nothing.
+//
+// Failover: the handle survives a lost connection when the server made it
+// durable (DH2Q/DHnQ, asked for on every CREATE that can have it): calls made
+// meanwhile wait for the reconnect and go on with the reclaimed handle. A
+// handle the server no longer knows afterwards fails its calls with
+// STATUS_NETWORK_NAME_DELETED (ESTALE through mount.smbx); its close() succeeds.
 class File {
  public:
-  File(std::shared_ptr<client::Tree> tree, std::string path, std::array<std::uint8_t, 16> file_id, OpenReply reply);
+  File(std::shared_ptr<client::Tree> tree, std::shared_ptr<client::Open> open, OpenReply reply);
   File(File&&) noexcept;
   File& operator=(File&&) noexcept;
   File(const File&) = delete;
@@ -160,7 +167,7 @@ class File {
 
   std::shared_ptr<client::Tree> tree_;
   std::string path_;
-  std::array<std::uint8_t, 16> file_id_{};
+  std::shared_ptr<client::Open> open_record_;  // FileId, CreateGuid, lease: what a reconnect needs
   OpenReply reply_;
   bool open_ = false;
   // From the Share's ClientOptions: bytes per READ/WRITE (capped by the
@@ -169,7 +176,18 @@ class File {
   unsigned io_depth_ = 8;
 };
 
+// What the session's failovers did so far (smbxctl status).
+struct FailoverStats {
+  std::uint64_t reconnects = 0;
+  std::uint64_t handles_reopened = 0;
+  std::uint64_t handles_lost = 0;
+  std::uint64_t requests_replayed = 0;
+  bool recovering = false;  // the connection is down and being re-established
+};
+
 // A lease break notification (MS-SMB2 2.2.23.2) for a key this client holds.
+// After a reconnect, a lease that came back with less caching is reported the
+// same way, with ack_required false.
 struct LeaseBreak {
   LeaseKey key{};
   std::uint32_t current_state = 0;
@@ -188,9 +206,11 @@ class Files {
   // flush and invalidate what the lease covered and then call
   // acknowledge_break() when ack_required (MS-SMB2 3.2.5.19.2). It runs inside
   // the connection's receive loop: it must not block, so it starts a coroutine
-  // (co_spawn) for anything that waits. One handler per connection: a later
-  // call (from any Files of the same Client) replaces it; an empty function
-  // removes it. Oplock breaks are not reported (smbx never requests oplocks).
+  // (co_spawn) for anything that waits. One handler per session (it stays
+  // across reconnects): a later call (from any Files of the same Client)
+  // replaces it; an empty function removes it. After a reconnect a lease that
+  // came back with less caching than held is reported too (ack_required
+  // false). Oplock breaks are not reported (smbx never requests oplocks).
   void on_lease_break(std::function<void(const LeaseBreak&)> handler);
   // LEASE_BREAK_ACK (MS-SMB2 2.2.24.2) with `state` (a subset of new_state).
   // STATUS_OBJECT_NAME_NOT_FOUND / STATUS_UNSUCCESSFUL (the lease or its break
@@ -199,6 +219,7 @@ class Files {
 
   // Counters for smbxctl status.
   ConnectionInfo info() const;
+  FailoverStats failover() const;
 
  private:
   std::shared_ptr<client::Tree> tree_;

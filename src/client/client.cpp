@@ -33,7 +33,8 @@ using client::open_file;
 using client::OpenParams;
 using client::set_info;
 using client::smb_path;
-using client::submit_one;
+using client::send;
+using client::finish;
 using client::where;
 
 namespace {
@@ -51,9 +52,9 @@ asio::awaitable<Expected<void>> delete_path(Tree& tree, std::string_view path, s
   wire::Writer w{buffer};
   wire::fscc::encode(w, wire::fscc::FileDispositionInformation{.delete_pending = true});
   std::string action = std::string{verb} + " " + where(tree, path);
-  auto done = co_await set_info(tree, opened->id, wire::fscc::file_info_class::file_disposition_information, buffer,
+  auto done = co_await set_info(tree, opened->open, wire::fscc::file_info_class::file_disposition_information, buffer,
                                 std::move(action));
-  co_await close_file(tree, opened->id);
+  co_await close_file(tree, opened->open);
   co_return done;
 }
 
@@ -82,8 +83,8 @@ asio::awaitable<Expected<std::vector<FileInfo>>> Share::list(std::string directo
     wire::QueryDirectoryRequest req{
         .file_information_class = wire::fscc::file_info_class::file_id_full_directory_information,
         .flags = first ? wire::query_directory_flags::restart_scans : std::uint8_t{0}, .file_index = 0,
-        .file_id = opened->id, .file_name = u"*", .output_buffer_length = buffer_size};
-    auto r = co_await tree.call(tree.request(wire::Command::query_directory, req, buffer_size));
+        .file_id = opened->open->file_id, .file_name = u"*", .output_buffer_length = buffer_size};
+    auto r = co_await tree.call(tree.request(wire::Command::query_directory, req, buffer_size), opened->open);
     if (!r) {
       failure = r.error();
       break;
@@ -108,7 +109,7 @@ asio::awaitable<Expected<std::vector<FileInfo>>> Share::list(std::string directo
       out.push_back(info_from_entry(e));
     }
   }
-  co_await close_file(tree, opened->id);
+  co_await close_file(tree, opened->open);
   if (failure) co_return Unexpected{*failure};
   co_return out;
 }
@@ -130,10 +131,10 @@ asio::awaitable<Expected<FileInfo>> Share::stat(std::string path) {
   // MS-SMB2 3.2.4.1.4: the later members act on the FileId the CREATE returns.
   chain[1].header.flags |= wire::flags::related_operations;
   chain[2].header.flags |= wire::flags::related_operations;
-  auto tickets = co_await tree.connection().submit(std::move(chain), tree.submit_options());
-  if (!tickets) co_return Unexpected{tickets.error()};
-  std::vector<Expected<client::Response>> responses;
-  for (auto& t : *tickets) responses.push_back(co_await tree.connection().wait(t));
+  // Read-only: sent again as a whole after a reconnect.
+  auto answered = co_await tree.call_chain(std::move(chain));
+  if (!answered) co_return Unexpected{answered.error()};
+  auto& responses = *answered;
   for (auto& r : responses) {
     if (!r) co_return Unexpected{r.error()};
     if (r->status() != wire::status::SUCCESS)
@@ -154,7 +155,7 @@ asio::awaitable<Expected<void>> Share::mkdir(std::string path) {
                                               .attributes = wire::file_attributes::directory},
                                    "create directory");
   if (!opened) co_return Unexpected{opened.error()};
-  co_await close_file(*tree_, opened->id);
+  co_await close_file(*tree_, opened->open);
   co_return Expected<void>{};
 }
 
@@ -180,15 +181,14 @@ asio::awaitable<Expected<void>> Share::rename(std::string from, std::string to, 
   wire::fscc::encode(w, wire::fscc::FileRenameInformation{.replace_if_exists = replace_if_exists, .root_directory = 0,
                                                           .file_name = smb_path(to)});
   std::string action = "rename " + where(tree, from) + " to " + to;
-  auto done = co_await set_info(tree, opened->id, wire::fscc::file_info_class::file_rename_information, buffer,
+  auto done = co_await set_info(tree, opened->open, wire::fscc::file_info_class::file_rename_information, buffer,
                                 std::move(action));
-  co_await close_file(tree, opened->id);
+  co_await close_file(tree, opened->open);
   co_return done;
 }
 
 asio::awaitable<Expected<std::uint64_t>> Share::download(std::string path, SinkFn sink, ProgressFn progress) {
   auto& tree = *tree_;
-  auto& conn = tree.connection();
   auto opened = co_await open_file(tree, path,
                                    OpenParams{.access = wire::access::read_data | wire::access::read_attributes |
                                                         wire::access::synchronize,
@@ -196,7 +196,8 @@ asio::awaitable<Expected<std::uint64_t>> Share::download(std::string path, SinkF
                                               .options = wire::create_options::non_directory_file, .attributes = 0},
                                    "read");
   if (!opened) co_return Unexpected{opened.error()};
-  const std::uint32_t chunk = std::min(io_size_, conn.negotiated().max_read_size);
+  auto open = opened->open;
+  const std::uint32_t chunk = std::min(io_size_, tree.connection().negotiated().max_read_size);
   std::uint64_t size = opened->info.end_of_file;
   std::uint64_t next = 0;
   std::uint64_t done = 0;
@@ -204,11 +205,11 @@ asio::awaitable<Expected<std::uint64_t>> Share::download(std::string path, SinkF
   std::optional<Error> failure;
   const std::string action = "read " + where(tree, path);
 
-  auto read_at = [&](std::uint64_t offset, std::uint32_t length) -> asio::awaitable<Expected<client::Ticket>> {
+  auto read_at = [&](std::uint64_t offset, std::uint32_t length) {
     wire::ReadRequest req{.padding = static_cast<std::uint8_t>(wire::kReadResponseDataOffset), .flags = 0,
-                          .length = length, .offset = offset, .file_id = opened->id, .minimum_count = 0,
+                          .length = length, .offset = offset, .file_id = open->file_id, .minimum_count = 0,
                           .channel = wire::io_channel::none, .remaining_bytes = 0, .read_channel_info = {}};
-    co_return co_await submit_one(tree, tree.request(wire::Command::read, req, length));
+    return client::in_flight(tree.request(wire::Command::read, req, length), offset, length);
   };
 
   while (!failure) {
@@ -216,18 +217,14 @@ asio::awaitable<Expected<std::uint64_t>> Share::download(std::string path, SinkF
     // window makes submit() wait when the server has granted too few.
     while (queue.size() < io_depth_ && next < size) {
       const auto length = static_cast<std::uint32_t>(std::min<std::uint64_t>(chunk, size - next));
-      auto ticket = co_await read_at(next, length);
-      if (!ticket) {
-        failure = ticket.error();
-        break;
-      }
-      queue.push_back(InFlight{*ticket, next, length});
+      queue.push_back(read_at(next, length));
+      co_await send(tree, open, queue.back());
       next += length;
     }
-    if (failure || queue.empty()) break;
-    InFlight f = queue.front();
+    if (queue.empty()) break;
+    InFlight f = std::move(queue.front());
     queue.pop_front();
-    auto r = co_await conn.wait(f.ticket);
+    auto r = co_await finish(tree, open, f);
     for (std::uint64_t retries = 0; r && r->status() == wire::status::SUCCESS; ++retries) {
       auto rsp = wire::decode_read_response(r->bytes);
       if (!rsp) {
@@ -243,14 +240,8 @@ asio::awaitable<Expected<std::uint64_t>> Share::download(std::string path, SinkF
       if (rsp->data.size() >= f.length || rsp->data.empty() || retries > 64) break;
       // A short read (the file shrank, or the server caps reads): read the
       // rest of this range now, before the ranges after it reach the sink.
-      f.offset += rsp->data.size();
-      f.length -= static_cast<std::uint32_t>(rsp->data.size());
-      auto ticket = co_await read_at(f.offset, f.length);
-      if (!ticket) {
-        failure = ticket.error();
-        break;
-      }
-      r = co_await conn.wait(*ticket);
+      f = read_at(f.offset + rsp->data.size(), static_cast<std::uint32_t>(f.length - rsp->data.size()));
+      r = co_await tree.call(f.request, open);
     }
     if (failure) break;
     if (!r) {
@@ -261,8 +252,8 @@ asio::awaitable<Expected<std::uint64_t>> Share::download(std::string path, SinkF
       failure = client::status_error(r->status(), action);
     }
   }
-  co_await drain(tree, queue);
-  co_await close_file(tree, opened->id);
+  co_await drain(queue);
+  co_await close_file(tree, open);
   if (failure) co_return Unexpected{*failure};
   co_return done;
 }
@@ -270,7 +261,6 @@ asio::awaitable<Expected<std::uint64_t>> Share::download(std::string path, SinkF
 asio::awaitable<Expected<std::uint64_t>> Share::upload(std::string path, SourceFn source, std::uint64_t size_hint,
                                                        ProgressFn progress) {
   auto& tree = *tree_;
-  auto& conn = tree.connection();
   auto opened = co_await open_file(tree, path,
                                    OpenParams{.access = wire::access::write_data | wire::access::read_attributes |
                                                         wire::access::write_attributes | wire::access::synchronize,
@@ -279,8 +269,8 @@ asio::awaitable<Expected<std::uint64_t>> Share::upload(std::string path, SourceF
                                               .attributes = wire::file_attributes::archive},
                                    "write");
   if (!opened) co_return Unexpected{opened.error()};
-  const std::uint32_t chunk = std::min(io_size_, conn.negotiated().max_write_size);
-  Bytes buffer(chunk);
+  auto open = opened->open;
+  const std::uint32_t chunk = std::min(io_size_, tree.connection().negotiated().max_write_size);
   std::uint64_t next = 0;
   std::uint64_t done = 0;
   bool at_end = false;
@@ -290,6 +280,9 @@ asio::awaitable<Expected<std::uint64_t>> Share::upload(std::string path, SourceF
 
   while (!failure) {
     while (!at_end && queue.size() < io_depth_) {
+      // Each WRITE owns its data until its final answer: it may be sent again
+      // after a reconnect.
+      Bytes buffer(chunk);
       std::size_t filled = 0;
       while (filled < chunk) {
         auto n = source(std::span<std::uint8_t>{buffer.data() + filled, chunk - filled});
@@ -304,23 +297,18 @@ asio::awaitable<Expected<std::uint64_t>> Share::upload(std::string path, SourceF
         filled += *n;
       }
       if (failure || filled == 0) break;
-      wire::WriteRequest req{.offset = next, .file_id = opened->id, .channel = wire::io_channel::none,
+      buffer.resize(filled);
+      wire::WriteRequest req{.offset = next, .file_id = open->file_id, .channel = wire::io_channel::none,
                              .remaining_bytes = 0, .write_channel_info = {}, .flags = 0, .data = {}};
-      // The data is encoded or sealed before submit() returns, so `buffer` can be refilled.
-      auto request = tree.request(wire::Command::write, req, filled);
-      request.write_data = ByteView{buffer.data(), filled};
-      auto ticket = co_await submit_one(tree, std::move(request));
-      if (!ticket) {
-        failure = ticket.error();
-        break;
-      }
-      queue.push_back(InFlight{*ticket, next, static_cast<std::uint32_t>(filled)});
+      queue.push_back(client::in_flight(tree.request(wire::Command::write, req, filled), next,
+                                        static_cast<std::uint32_t>(filled), std::move(buffer)));
+      co_await send(tree, open, queue.back());
       next += filled;
     }
     if (failure || queue.empty()) break;
-    InFlight f = queue.front();
+    InFlight f = std::move(queue.front());
     queue.pop_front();
-    auto r = co_await conn.wait(f.ticket);
+    auto r = co_await finish(tree, open, f);
     if (!r) {
       failure = r.error();
       break;
@@ -344,8 +332,8 @@ asio::awaitable<Expected<std::uint64_t>> Share::upload(std::string path, SourceF
     done += f.length;
     if (progress) progress(done, std::max(size_hint, done));
   }
-  co_await drain(tree, queue);
-  co_await close_file(tree, opened->id);
+  co_await drain(queue);
+  co_await close_file(tree, open);
   if (failure) co_return Unexpected{*failure};
   co_return done;
 }
@@ -356,7 +344,7 @@ Client::Client(std::shared_ptr<client::Session> session, ClientOptions options)
     : session_{std::move(session)}, options_{std::move(options)} {}
 
 Client::~Client() {
-  if (session_) session_->connection().close();
+  if (session_) session_->shutdown();
 }
 
 asio::awaitable<Expected<std::unique_ptr<Client>>> Client::connect(ClientOptions options) {
@@ -373,7 +361,15 @@ asio::awaitable<Expected<std::unique_ptr<Client>>> Client::connect(ClientOptions
   client::SessionOptions session_options;
   session_options.credentials = auth::Credentials{options.user, options.domain, options.password};
   session_options.seal = options.seal;
-  auto session = co_await client::Session::setup(*connection, std::move(session_options));
+  client::RecoveryOptions recovery;
+  recovery.enabled = options.recover;
+  recovery.hard = options.hard;
+  recovery.timeout = options.recovery_timeout;
+  recovery.handle_timeout = options.handle_timeout;
+  recovery.persistent = options.persistent_handles;
+  recovery.echo_interval = options.echo_interval;
+  recovery.log = options.failover_log;
+  auto session = co_await client::Session::setup(*connection, std::move(session_options), recovery);
   if (!session) {
     (*connection)->close();
     co_return Unexpected{session.error()};

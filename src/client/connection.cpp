@@ -77,8 +77,12 @@ void Connection::close() noexcept {
 
 asio::awaitable<Expected<std::shared_ptr<Connection>>> Connection::connect(ConnectionOptions options) {
   auto tcp = co_await transport::TcpTransport::connect(
+      // A send that makes no progress for 2 minutes (a peer that stopped
+      // reading) ends the connection even on a hard mount, whose requests
+      // wait indefinitely: recovery then takes over.
       options.host, options.port, transport::TcpOptions{.connect_timeout = options.connect_timeout,
-                                                        .send_timeout = options.request_timeout,
+                                                        .send_timeout = std::min<std::chrono::milliseconds>(
+                                                            options.request_timeout, std::chrono::minutes{2}),
                                                         .max_frame_size = transport::kMaxFrameSize});
   if (!tcp) co_return Unexpected{tcp.error()};
   std::shared_ptr<Connection> connection{new Connection{std::move(options), std::move(*tcp)}};
@@ -97,8 +101,10 @@ asio::awaitable<Expected<void>> Connection::negotiate() {
   wire::NegotiateRequest req;
   req.security_mode = wire::negotiate_signing::enabled;
   // MS-SMB2 3.2.4.2.2.2: a client that requests leases sets SMB2_GLOBAL_CAP_LEASING.
-  req.capabilities = wire::global_caps::large_mtu | wire::global_caps::encryption | wire::global_caps::leasing;
-  req.client_guid = crypto::random_array<16>();
+  // PERSISTENT_HANDLES (3.2.4.2.2.2): smbx reclaims persistent opens on CA shares.
+  req.capabilities = wire::global_caps::large_mtu | wire::global_caps::encryption | wire::global_caps::leasing |
+                     wire::global_caps::persistent_handles;
+  req.client_guid = options_.client_guid ? *options_.client_guid : crypto::random_array<16>();
   for (auto d : dialects) req.dialects.push_back(static_cast<std::uint16_t>(d));
   const auto salt = crypto::random_array<32>();
   if (req.offers(wire::Dialect::smb311)) {
@@ -206,7 +212,9 @@ asio::awaitable<Expected<std::vector<Ticket>>> Connection::submit(std::vector<Re
   if (!write_data.empty() && (chain.size() != 1 || !std::holds_alternative<wire::WriteRequest>(chain.front().body)))
     co_return Unexpected{Error{.kind = ErrorKind::usage, .wire = WireError::none, .status = 0, .action = "submit",
                                .detail = "write_data is only for a single WRITE request"}};
-  const auto deadline = Clock::now() + options_.request_timeout;
+  const auto deadline =
+      Clock::now() + (options.timeout != Clock::duration{} ? options.timeout
+                                                           : Clock::duration{options_.request_timeout});
   std::uint32_t total = 0;
   for (const auto& r : chain) total += charge_of(r);
   auto credited = co_await acquire_credits(total, deadline);
@@ -275,6 +283,9 @@ asio::awaitable<Expected<std::vector<Ticket>>> Connection::submit(std::vector<Re
   auto sent = co_await transport_->send(std::move(frame));
   if (!sent) {
     for (const auto& t : tickets) pending_.erase(t->message_id);
+    // A frame half sent leaves the stream unusable: the connection is dead,
+    // and a recovering Session takes over (Tree::call).
+    abort(sent.error());
     co_return Unexpected{sent.error()};
   }
   co_return tickets;
@@ -357,6 +368,7 @@ asio::awaitable<void> Connection::receive_loop() {
 }
 
 void Connection::fail_all(const Error& error) {
+  const bool first = !failure_;
   if (!failure_) failure_ = error;  // the first cause is the one worth reporting
   auto pending = std::move(pending_);
   pending_.clear();
@@ -365,6 +377,11 @@ void Connection::fail_all(const Error& error) {
     p->signal.cancel();
   }
   wake_credit_waiters();
+  if (first && lost_) {
+    auto lost = std::move(lost_);
+    lost_ = nullptr;
+    lost();
+  }
 }
 
 void Connection::handle_frame(transport::Frame frame) {

@@ -69,6 +69,10 @@ struct ConnectionOptions {
   std::chrono::milliseconds request_timeout{60'000};
   // How long to keep waiting after each STATUS_PENDING interim response.
   std::chrono::milliseconds pending_timeout{300'000};
+  // NEGOTIATE's ClientGuid; unset: a random one. A recovering session passes
+  // the first connection's, so the server finds its leases and durable opens
+  // again (MS-SMB2 3.3.5.9.7, 3.3.5.9.12 match them by ClientGuid).
+  std::optional<wire::Guid> client_guid;
 };
 
 // What NEGOTIATE settled (MS-SMB2 3.2.5.2), and what VALIDATE_NEGOTIATE_INFO repeats.
@@ -97,6 +101,8 @@ using Ticket = std::shared_ptr<PendingRequest>;
 struct SubmitOptions {
   bool encrypt = false;       // encrypt even if the session does not require it (an ENCRYPT_DATA share)
   Bytes* sent = nullptr;      // receives the plaintext frame as sent (for the preauth hash)
+  // Response deadline instead of ConnectionOptions::request_timeout (0: that one).
+  Clock::duration timeout{};
 };
 
 class Connection : public std::enable_shared_from_this<Connection> {
@@ -123,10 +129,19 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // One handler per connection; the fs layer sets it.
   using UnsolicitedHandler = std::function<void(const Response&)>;
   void set_unsolicited_handler(UnsolicitedHandler handler) { unsolicited_ = std::move(handler); }
+  // Called once when the connection dies (receive error, bad frame, close()),
+  // after every waiter got its error: a Session starts recovering at once,
+  // not only when the next request fails.
+  void set_lost_handler(std::function<void()> handler) { lost_ = std::move(handler); }
 
   const Negotiated& negotiated() const noexcept { return negotiated_; }
   const ConnectionOptions& options() const noexcept { return options_; }
   bool is_open() const noexcept { return transport_ && transport_->is_open() && !failure_; }
+  // The transport died (or was closed): every request on it failed or will fail,
+  // and recovery (Session) takes over.
+  bool is_dead() const noexcept { return !is_open(); }
+  // Why it died, once it did.
+  const std::optional<Error>& failure() const noexcept { return failure_; }
   void close() noexcept;
 
  private:
@@ -152,6 +167,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::deque<asio::steady_timer*> credit_waiters_;
   std::optional<Error> failure_;  // set once the transport died
   UnsolicitedHandler unsolicited_;
+  std::function<void()> lost_;
 };
 
 // Builds the error a failed response means: kind status, the NTSTATUS, and `action`.

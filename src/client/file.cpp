@@ -47,8 +47,9 @@ Error usage_error(std::string action, std::string detail) {
 }
 
 // One request; anything but STATUS_SUCCESS is an error naming `action`.
-asio::awaitable<Expected<client::Response>> call_ok(Tree& tree, Request request, std::string action) {
-  auto r = co_await tree.call(std::move(request));
+asio::awaitable<Expected<client::Response>> call_ok(Tree& tree, Request request, std::shared_ptr<client::Open> open,
+                                                   std::string action) {
+  auto r = co_await tree.call(std::move(request), std::move(open));
   if (!r) co_return Unexpected{r.error()};
   if (r->status() != wire::status::SUCCESS) co_return Unexpected{client::status_error(r->status(), std::move(action))};
   co_return std::move(*r);
@@ -59,6 +60,18 @@ Error closed_handle(std::string_view verb, const std::string& path) {
   return usage_error(std::string{verb} + " " + path, "the handle is closed");
 }
 
+// MS-SMB2 3.2.4.19 / 3.3.5.14: on a durable handle (2.1+) each LOCK takes
+// the next of 64 buckets and bumps its 4-bit number; a resent LOCK keeps the
+// pair (it is in the body Tree::call sends again), so the server applies it once.
+void set_lock_sequence(Tree& tree, client::Open& open, wire::LockRequest& req) {
+  if (!open.durable || !dialect_at_least(tree, wire::Dialect::smb210)) return;
+  const auto bucket = open.next_lock_bucket;
+  open.next_lock_bucket = (bucket + 1) % 64;
+  open.lock_sequence[bucket] = static_cast<std::uint8_t>((open.lock_sequence[bucket] + 1) & 0x0F);
+  req.lock_sequence_index = bucket + 1;
+  req.lock_sequence_number = open.lock_sequence[bucket];
+}
+
 std::string range(std::uint64_t offset, std::uint64_t length) {
   return " bytes " + std::to_string(offset) + "+" + std::to_string(length);
 }
@@ -67,14 +80,13 @@ std::string range(std::uint64_t offset, std::uint64_t length) {
 
 // ---- File --------------------------------------------------------------------
 
-File::File(std::shared_ptr<client::Tree> tree, std::string path, std::array<std::uint8_t, 16> file_id,
-           OpenReply reply)
-    : tree_{std::move(tree)}, path_{std::move(path)}, file_id_{file_id}, reply_{std::move(reply)}, open_{true} {}
+File::File(std::shared_ptr<client::Tree> tree, std::shared_ptr<client::Open> open, OpenReply reply)
+    : tree_{std::move(tree)}, path_{open->path}, open_record_{std::move(open)}, reply_{std::move(reply)}, open_{true} {}
 
 File::File(File&& o) noexcept
     : tree_{std::move(o.tree_)},
       path_{std::move(o.path_)},
-      file_id_{o.file_id_},
+      open_record_{std::move(o.open_record_)},
       reply_{std::move(o.reply_)},
       open_{std::exchange(o.open_, false)},
       io_size_{o.io_size_},
@@ -85,7 +97,7 @@ File& File::operator=(File&& o) noexcept {
     close_in_background();
     tree_ = std::move(o.tree_);
     path_ = std::move(o.path_);
-    file_id_ = o.file_id_;
+    open_record_ = std::move(o.open_record_);
     reply_ = std::move(o.reply_);
     open_ = std::exchange(o.open_, false);
     io_size_ = o.io_size_;
@@ -96,19 +108,26 @@ File& File::operator=(File&& o) noexcept {
 
 File::~File() { close_in_background(); }
 
+namespace {
+asio::awaitable<void> close_detached(std::shared_ptr<client::Tree> tree, std::shared_ptr<client::Open> open) {
+  co_await client::close_file(*tree, std::move(open));
+}
+}  // namespace
+
 void File::close_in_background() noexcept {
   if (!open_ || !tree_) return;
   open_ = false;
-  if (!tree_->connection().is_open() || !tree_->executor()) return;  // the server closed it with the connection
+  if (tree_->session().state() == client::SessionState::closed || !tree_->executor()) {
+    open_record_->closed = true;  // the server closed it with the session
+    return;
+  }
   try {
-    // Detached, holding the Tree (and so the session and connection) until
-    // the CLOSE is answered; the engine's thread runs it.
-    asio::co_spawn(
-        tree_->executor(),
-        [tree = tree_, id = client::file_id_from_bytes(file_id_)]() -> asio::awaitable<void> {
-          co_await client::close_file(*tree, id);
-        },
-        asio::detached);
+    // Detached, holding the Tree (and so the session) until the CLOSE is
+    // answered (after a reconnect if need be); the engine's thread runs it.
+    // Named arguments: g++ 12 and coroutine by-value parameters.
+    auto tree = tree_;
+    auto open = open_record_;
+    asio::co_spawn(tree_->executor(), close_detached(tree, open), asio::detached);
   } catch (...) {
     // Out of memory: the handle leaks until the session ends, which closes it.
   }
@@ -122,10 +141,10 @@ asio::awaitable<Expected<std::size_t>> File::read(std::uint64_t offset, std::spa
   const auto length =
       static_cast<std::uint32_t>(std::min<std::size_t>(out.size(), tree.connection().negotiated().max_read_size));
   wire::ReadRequest req{.padding = static_cast<std::uint8_t>(wire::kReadResponseDataOffset), .flags = 0,
-                        .length = length, .offset = offset, .file_id = client::file_id_from_bytes(file_id_),
+                        .length = length, .offset = offset, .file_id = open_record_->file_id,
                         .minimum_count = 0, .channel = wire::io_channel::none, .remaining_bytes = 0,
                         .read_channel_info = {}};
-  auto r = co_await tree.call(tree.request(wire::Command::read, req, length));
+  auto r = co_await tree.call(tree.request(wire::Command::read, req, length), open_record_);
   if (!r) co_return Unexpected{r.error()};
   if (r->status() == wire::status::END_OF_FILE) co_return std::size_t{0};
   if (r->status() != wire::status::SUCCESS) co_return Unexpected{client::status_error(r->status(), action)};
@@ -140,17 +159,16 @@ asio::awaitable<Expected<std::size_t>> File::read_all(std::uint64_t offset, std:
                                                       unsigned depth) {
   if (!open_) co_return Unexpected{closed_handle("read", path_)};
   auto& tree = *tree_;
-  auto& conn = tree.connection();
   const std::string action = "read " + where(tree, path_);
   depth = std::max(1u, depth);
-  const std::uint32_t chunk = std::max(1u, std::min(io_size_, conn.negotiated().max_read_size));
-  const auto id = client::file_id_from_bytes(file_id_);
+  const std::uint32_t chunk = std::max(1u, std::min(io_size_, tree.connection().negotiated().max_read_size));
+  auto open = open_record_;
   // Offsets in InFlight are relative to `out`.
-  auto read_at = [&](std::uint64_t at, std::uint32_t length) -> asio::awaitable<Expected<client::Ticket>> {
+  auto read_at = [&](std::uint64_t at, std::uint32_t length) {
     wire::ReadRequest req{.padding = static_cast<std::uint8_t>(wire::kReadResponseDataOffset), .flags = 0,
-                          .length = length, .offset = offset + at, .file_id = id, .minimum_count = 0,
+                          .length = length, .offset = offset + at, .file_id = open->file_id, .minimum_count = 0,
                           .channel = wire::io_channel::none, .remaining_bytes = 0, .read_channel_info = {}};
-    co_return co_await client::submit_one(tree, tree.request(wire::Command::read, req, length));
+    return client::in_flight(tree.request(wire::Command::read, req, length), at, length);
   };
   std::size_t next = 0;
   std::size_t done = 0;  // bytes of `out` filled from its start, without a gap
@@ -161,18 +179,14 @@ asio::awaitable<Expected<std::size_t>> File::read_all(std::uint64_t offset, std:
     // MS-SMB2 3.2.4.1.5: up to `depth` READs in flight; submit() waits for credits.
     while (queue.size() < depth && next < out.size()) {
       const auto length = static_cast<std::uint32_t>(std::min<std::size_t>(chunk, out.size() - next));
-      auto ticket = co_await read_at(next, length);
-      if (!ticket) {
-        failure = ticket.error();
-        break;
-      }
-      queue.push_back(InFlight{*ticket, next, length});
+      queue.push_back(read_at(next, length));
+      co_await client::send(tree, open, queue.back());
       next += length;
     }
-    if (failure || queue.empty()) break;
-    InFlight f = queue.front();
+    if (queue.empty()) break;
+    InFlight f = std::move(queue.front());
     queue.pop_front();
-    auto r = co_await conn.wait(f.ticket);
+    auto r = co_await client::finish(tree, open, f);
     while (true) {
       if (!r) {
         failure = r.error();
@@ -201,17 +215,11 @@ asio::awaitable<Expected<std::size_t>> File::read_all(std::uint64_t offset, std:
       }
       // A short read: the end of the file, or a server that caps reads. Read
       // the rest of this range before the ones after it count.
-      f.offset += n;
-      f.length -= static_cast<std::uint32_t>(n);
-      auto ticket = co_await read_at(f.offset, f.length);
-      if (!ticket) {
-        failure = ticket.error();
-        break;
-      }
-      r = co_await conn.wait(*ticket);
+      f = read_at(f.offset + n, static_cast<std::uint32_t>(f.length - n));
+      r = co_await tree.call(f.request, open);
     }
   }
-  co_await client::drain(tree, queue);
+  co_await client::drain(queue);
   if (failure) co_return Unexpected{*failure};
   co_return done;
 }
@@ -220,21 +228,20 @@ asio::awaitable<Expected<std::size_t>> File::write(std::uint64_t offset, std::sp
                                                    bool write_through) {
   if (!open_) co_return Unexpected{closed_handle("write", path_)};
   auto& tree = *tree_;
-  auto& conn = tree.connection();
   const std::string action = "write " + where(tree, path_);
   if (data.empty()) co_return std::size_t{0};
-  const std::uint32_t chunk = std::max(1u, std::min(io_size_, conn.negotiated().max_write_size));
-  const auto id = client::file_id_from_bytes(file_id_);
+  const std::uint32_t chunk = std::max(1u, std::min(io_size_, tree.connection().negotiated().max_write_size));
+  auto open = open_record_;
   // MS-SMB2 2.2.21: SMB2_WRITEFLAG_WRITE_THROUGH exists from 2.1 on.
   const std::uint32_t flags =
       write_through && dialect_at_least(tree, wire::Dialect::smb210) ? wire::write_flags::write_through : 0;
-  auto write_at = [&](std::size_t at, std::uint32_t length) -> asio::awaitable<Expected<client::Ticket>> {
-    wire::WriteRequest req{.offset = offset + at, .file_id = id, .channel = wire::io_channel::none,
+  // `data` outlives every WRITE of this call, resends included: no copies.
+  auto write_at = [&](std::size_t at, std::uint32_t length) {
+    wire::WriteRequest req{.offset = offset + at, .file_id = open->file_id, .channel = wire::io_channel::none,
                            .remaining_bytes = 0, .write_channel_info = {}, .flags = flags, .data = {}};
-    auto request = tree.request(wire::Command::write, req, length);
-    // Encoded (or sealed) straight from the caller's buffer before submit() returns.
-    request.write_data = data.subspan(at, length);
-    co_return co_await client::submit_one(tree, std::move(request));
+    auto f = client::in_flight(tree.request(wire::Command::write, req, length), at, length);
+    f.request.write_data = data.subspan(at, length);
+    return f;
   };
   std::size_t next = 0;
   std::size_t written = 0;
@@ -243,18 +250,14 @@ asio::awaitable<Expected<std::size_t>> File::write(std::uint64_t offset, std::sp
   while (!failure) {
     while (queue.size() < std::max(1u, io_depth_) && next < data.size()) {
       const auto length = static_cast<std::uint32_t>(std::min<std::size_t>(chunk, data.size() - next));
-      auto ticket = co_await write_at(next, length);
-      if (!ticket) {
-        failure = ticket.error();
-        break;
-      }
-      queue.push_back(InFlight{*ticket, next, length});
+      queue.push_back(write_at(next, length));
+      co_await client::send(tree, open, queue.back());
       next += length;
     }
-    if (failure || queue.empty()) break;
-    InFlight f = queue.front();
+    if (queue.empty()) break;
+    InFlight f = std::move(queue.front());
     queue.pop_front();
-    auto r = co_await conn.wait(f.ticket);
+    auto r = co_await client::finish(tree, open, f);
     while (true) {
       if (!r) {
         failure = r.error();
@@ -280,17 +283,11 @@ asio::awaitable<Expected<std::size_t>> File::write(std::uint64_t offset, std::sp
         break;
       }
       // A short write: send the rest of this range again.
-      f.offset += n;
-      f.length -= n;
-      auto ticket = co_await write_at(static_cast<std::size_t>(f.offset), f.length);
-      if (!ticket) {
-        failure = ticket.error();
-        break;
-      }
-      r = co_await conn.wait(*ticket);
+      f = write_at(static_cast<std::size_t>(f.offset + n), f.length - n);
+      r = co_await tree.call(f.request, open);
     }
   }
-  co_await client::drain(tree, queue);
+  co_await client::drain(queue);
   if (failure) co_return Unexpected{*failure};
   co_return written;
 }
@@ -298,10 +295,9 @@ asio::awaitable<Expected<std::size_t>> File::write(std::uint64_t offset, std::sp
 asio::awaitable<Expected<void>> File::flush() {
   if (!open_) co_return Unexpected{closed_handle("flush", path_)};
   auto& tree = *tree_;
-  auto r = co_await call_ok(tree,
-                            tree.request(wire::Command::flush,
-                                         wire::FlushRequest{.file_id = client::file_id_from_bytes(file_id_)}),
-                            "flush " + where(tree, path_));
+  auto r = co_await call_ok(tree, tree.request(wire::Command::flush,
+                                         wire::FlushRequest{.file_id = open_record_->file_id}),
+                            open_record_, "flush " + where(tree, path_));
   if (!r) co_return Unexpected{r.error()};
   co_return Expected<void>{};
 }
@@ -313,8 +309,8 @@ asio::awaitable<Expected<FileInfo>> File::query() {
   wire::QueryInfoRequest req{.info_type = wire::info_type::file,
                              .file_info_class = wire::fscc::file_info_class::file_all_information,
                              .output_buffer_length = length, .input_buffer = {}, .additional_information = 0,
-                             .flags = 0, .file_id = client::file_id_from_bytes(file_id_)};
-  auto r = co_await call_ok(tree, tree.request(wire::Command::query_info, req, length), "stat " + where(tree, path_));
+                             .flags = 0, .file_id = open_record_->file_id};
+  auto r = co_await call_ok(tree, tree.request(wire::Command::query_info, req, length), open_record_, "stat " + where(tree, path_));
   if (!r) co_return Unexpected{r.error()};
   auto q = wire::decode_query_info_response(r->bytes);
   if (!q) co_return Unexpected{q.error()};
@@ -328,7 +324,7 @@ asio::awaitable<Expected<void>> File::set_size(std::uint64_t size) {
   Bytes buffer;
   wire::Writer w{buffer};
   wire::fscc::encode(w, wire::fscc::FileEndOfFileInformation{.end_of_file = size});
-  co_return co_await client::set_info(*tree_, client::file_id_from_bytes(file_id_),
+  co_return co_await client::set_info(*tree_, open_record_,
                                       wire::fscc::file_info_class::file_end_of_file_information, buffer,
                                       "truncate " + where(*tree_, path_) + " to " + std::to_string(size));
 }
@@ -338,7 +334,7 @@ asio::awaitable<Expected<void>> File::set_allocation(std::uint64_t size) {
   Bytes buffer;
   wire::Writer w{buffer};
   wire::fscc::encode(w, wire::fscc::FileAllocationInformation{.allocation_size = size});
-  co_return co_await client::set_info(*tree_, client::file_id_from_bytes(file_id_),
+  co_return co_await client::set_info(*tree_, open_record_,
                                       wire::fscc::file_info_class::file_allocation_information, buffer,
                                       "allocate " + std::to_string(size) + " bytes for " + where(*tree_, path_));
 }
@@ -352,7 +348,7 @@ asio::awaitable<Expected<void>> File::set_basic(BasicInfoChange change) {
                             .creation_time = change.creation_time, .last_access_time = change.last_access_time,
                             .last_write_time = change.last_write_time, .change_time = change.change_time,
                             .file_attributes = change.attributes});
-  co_return co_await client::set_info(*tree_, client::file_id_from_bytes(file_id_),
+  co_return co_await client::set_info(*tree_, open_record_,
                                       wire::fscc::file_info_class::file_basic_information, buffer,
                                       "set times and attributes of " + where(*tree_, path_));
 }
@@ -364,11 +360,14 @@ asio::awaitable<Expected<void>> File::rename(std::string to, bool replace_if_exi
   // MS-FSCC FileRenameInformation (SMB2 form): RootDirectory 0, the name relative to the share root.
   wire::fscc::encode(w, wire::fscc::FileRenameInformation{.replace_if_exists = replace_if_exists,
                                                           .root_directory = 0, .file_name = client::smb_path(to)});
-  auto done = co_await client::set_info(*tree_, client::file_id_from_bytes(file_id_),
+  auto done = co_await client::set_info(*tree_, open_record_,
                                         wire::fscc::file_info_class::file_rename_information, buffer,
                                         "rename " + where(*tree_, path_) + " to " + to);
   if (!done) co_return done;
-  path_ = std::move(to);  // the handle now names the new path
+  // The handle now names the new path (a reclaim or reopen uses it).
+  open_record_->name = client::smb_path(to);
+  open_record_->path = to;
+  path_ = std::move(to);
   co_return Expected<void>{};
 }
 
@@ -378,7 +377,7 @@ asio::awaitable<Expected<void>> File::link(std::string to, bool replace_if_exist
   wire::Writer w{buffer};
   wire::fscc::encode(w, wire::fscc::FileLinkInformation{.replace_if_exists = replace_if_exists, .root_directory = 0,
                                                         .file_name = client::smb_path(to)});
-  co_return co_await client::set_info(*tree_, client::file_id_from_bytes(file_id_),
+  co_return co_await client::set_info(*tree_, open_record_,
                                       wire::fscc::file_info_class::file_link_information, buffer,
                                       "link " + where(*tree_, to) + " to " + where(*tree_, path_));
 }
@@ -388,7 +387,7 @@ asio::awaitable<Expected<void>> File::set_delete_pending(bool pending) {
   Bytes buffer;
   wire::Writer w{buffer};
   wire::fscc::encode(w, wire::fscc::FileDispositionInformation{.delete_pending = pending});
-  co_return co_await client::set_info(*tree_, client::file_id_from_bytes(file_id_),
+  co_return co_await client::set_info(*tree_, open_record_,
                                       wire::fscc::file_info_class::file_disposition_information, buffer,
                                       std::string{pending ? "delete " : "undelete "} + where(*tree_, path_));
 }
@@ -401,9 +400,10 @@ asio::awaitable<Expected<void>> File::lock(std::uint64_t offset, std::uint64_t l
   // MS-SMB2 2.2.26: a blocking lock is answered STATUS_PENDING first; the
   // Connection keeps waiting for the final response.
   wire::LockRequest req{.lock_sequence_number = 0, .lock_sequence_index = 0,
-                        .file_id = client::file_id_from_bytes(file_id_),
+                        .file_id = open_record_->file_id,
                         .locks = {wire::LockElement{.offset = offset, .length = length, .flags = flags}}};
-  auto r = co_await call_ok(tree, tree.request(wire::Command::lock, req),
+  set_lock_sequence(tree, *open_record_, req);
+  auto r = co_await call_ok(tree, tree.request(wire::Command::lock, req), open_record_,
                             "lock " + where(tree, path_) + range(offset, length));
   if (!r) co_return Unexpected{r.error()};
   co_return Expected<void>{};
@@ -413,10 +413,11 @@ asio::awaitable<Expected<void>> File::unlock(std::uint64_t offset, std::uint64_t
   if (!open_) co_return Unexpected{closed_handle("unlock", path_)};
   auto& tree = *tree_;
   wire::LockRequest req{.lock_sequence_number = 0, .lock_sequence_index = 0,
-                        .file_id = client::file_id_from_bytes(file_id_),
+                        .file_id = open_record_->file_id,
                         .locks = {wire::LockElement{.offset = offset, .length = length,
                                                     .flags = wire::lock_flags::unlock}}};
-  auto r = co_await call_ok(tree, tree.request(wire::Command::lock, req),
+  set_lock_sequence(tree, *open_record_, req);
+  auto r = co_await call_ok(tree, tree.request(wire::Command::lock, req), open_record_,
                             "unlock " + where(tree, path_) + range(offset, length));
   if (!r) co_return Unexpected{r.error()};
   co_return Expected<void>{};
@@ -432,9 +433,9 @@ asio::awaitable<Expected<std::vector<FileInfo>>> File::read_directory(bool resta
     wire::QueryDirectoryRequest req{
         .file_information_class = wire::fscc::file_info_class::file_id_both_directory_information,
         .flags = restart && first ? wire::query_directory_flags::restart_scans : std::uint8_t{0}, .file_index = 0,
-        .file_id = client::file_id_from_bytes(file_id_), .file_name = wire::utf16_from_utf8(pattern),
+        .file_id = open_record_->file_id, .file_name = wire::utf16_from_utf8(pattern),
         .output_buffer_length = length};
-    auto r = co_await tree.call(tree.request(wire::Command::query_directory, req, length));
+    auto r = co_await tree.call(tree.request(wire::Command::query_directory, req, length), open_record_);
     if (!r) co_return Unexpected{r.error()};
     if (r->status() == wire::status::NO_MORE_FILES) co_return out;
     if (r->status() != wire::status::SUCCESS) co_return Unexpected{client::status_error(r->status(), action)};
@@ -459,8 +460,8 @@ asio::awaitable<Expected<std::vector<ExtendedAttribute>>> File::query_eas() {
                              .file_info_class = wire::fscc::file_info_class::file_full_ea_information,
                              .output_buffer_length = length, .input_buffer = {}, .additional_information = 0,
                              .flags = wire::query_info_flags::restart_scan,
-                             .file_id = client::file_id_from_bytes(file_id_)};
-  auto r = co_await tree.call(tree.request(wire::Command::query_info, req, length));
+                             .file_id = open_record_->file_id};
+  auto r = co_await tree.call(tree.request(wire::Command::query_info, req, length), open_record_);
   if (!r) co_return Unexpected{r.error()};
   std::vector<ExtendedAttribute> out;
   if (r->status() == wire::status::NO_EAS_ON_FILE) co_return out;
@@ -486,7 +487,7 @@ asio::awaitable<Expected<void>> File::set_ea(ExtendedAttribute ea) {
   Bytes buffer;
   wire::Writer w{buffer};
   wire::fscc::encode(w, info);
-  co_return co_await client::set_info(*tree_, client::file_id_from_bytes(file_id_),
+  co_return co_await client::set_info(*tree_, open_record_,
                                       wire::fscc::file_info_class::file_full_ea_information, buffer, action);
 }
 
@@ -495,11 +496,11 @@ asio::awaitable<Expected<std::vector<std::uint8_t>>> File::ioctl(std::uint32_t c
                                                                  std::uint32_t max_output) {
   if (!open_) co_return Unexpected{closed_handle("FSCTL on", path_)};
   auto& tree = *tree_;
-  wire::IoctlRequest req{.ctl_code = ctl_code, .file_id = client::file_id_from_bytes(file_id_), .input = input,
+  wire::IoctlRequest req{.ctl_code = ctl_code, .file_id = open_record_->file_id, .input = input,
                          .max_input_response = 0, .output = {}, .max_output_response = max_output,
                          .flags = wire::ioctl_flags::is_fsctl};
   auto r = co_await call_ok(tree, tree.request(wire::Command::ioctl, req, std::max<std::uint64_t>(input.size(), max_output)),
-                            "FSCTL " + std::to_string(ctl_code) + " on " + where(tree, path_));
+                            open_record_, "FSCTL " + std::to_string(ctl_code) + " on " + where(tree, path_));
   if (!r) co_return Unexpected{r.error()};
   auto rsp = wire::decode_ioctl_response(r->bytes);
   if (!rsp) co_return Unexpected{rsp.error()};
@@ -510,12 +511,15 @@ asio::awaitable<Expected<void>> File::close() {
   if (!open_) co_return Expected<void>{};
   open_ = false;  // the FileId is not used again, whatever the answer
   auto& tree = *tree_;
-  auto r = co_await call_ok(tree,
-                            tree.request(wire::Command::close, wire::CloseRequest{
+  // A CLOSE out when the connection died is sent again on the reclaimed
+  // handle; a handle the reconnect could not reclaim is closed already
+  // (failover.md 6.4).
+  auto r = co_await call_ok(tree, tree.request(wire::Command::close, wire::CloseRequest{
                                                                    .flags = 0,
-                                                                   .file_id = client::file_id_from_bytes(file_id_)}),
-                            "close " + where(tree, path_));
-  if (!r) co_return Unexpected{r.error()};
+                                                                   .file_id = open_record_->file_id}),
+                            open_record_, "close " + where(tree, path_));
+  open_record_->closed = true;
+  if (!r && !client::is_lost_handle_error(r.error())) co_return Unexpected{r.error()};
   co_return Expected<void>{};
 }
 
@@ -541,13 +545,26 @@ asio::awaitable<Expected<File>> Files::open(OpenRequest request) {
   // 3.x uses the v2 context (epochs, parent key), 2.1 the v1 one.
   const bool lease = request.lease_key && dialect_at_least(tree, wire::Dialect::smb210) &&
                      (n.server_capabilities & wire::global_caps::leasing) != 0;
+  auto open = std::make_shared<client::Open>();
+  open->path = request.path;
+  open->name = req.name;
+  open->desired_access = req.desired_access;
+  open->share_access = req.share_access;
+  open->disposition = req.create_disposition;
+  open->create_options = req.create_options;
+  open->attributes = req.file_attributes;
   if (lease) {
     req.requested_oplock_level = wire::oplock::lease;
-    req.contexts.emplace_back(wire::Lease{
-        .version = wire::is_smb3(n.dialect) ? wire::Lease::Version::v2 : wire::Lease::Version::v1,
-        .lease_key = *request.lease_key, .lease_state = request.lease_state, .flags = 0, .lease_duration = 0,
-        .parent_lease_key = {}, .epoch = 0});
+    open->lease_key = *request.lease_key;
+    open->lease_version = wire::is_smb3(n.dialect) ? wire::Lease::Version::v2 : wire::Lease::Version::v1;
+    open->lease_state = request.lease_state;
+    req.contexts.emplace_back(wire::Lease{.version = open->lease_version, .lease_key = *request.lease_key,
+                                          .lease_state = request.lease_state, .flags = 0, .lease_duration = 0,
+                                          .parent_lease_key = {}, .epoch = 0});
   }
+  // Durable (MS-SMB2 3.2.4.3.5): DH2Q with a new CreateGuid, made before the
+  // first send; a replay of this CREATE (Tree::call) carries the same one.
+  client::add_durable_request(req, *open, tree, tree.session());
   auto r = co_await tree.call(tree.request(wire::Command::create, req));
   if (!r) co_return Unexpected{r.error()};
   if (r->status() != wire::status::SUCCESS)
@@ -568,7 +585,9 @@ asio::awaitable<Expected<File>> Files::open(OpenRequest request) {
   if (const auto* granted = wire::find_context<wire::Lease>(rsp->contexts);
       lease && granted != nullptr && rsp->oplock_level == wire::oplock::lease)
     reply.lease_state = granted->lease_state;
-  File file{tree_, std::move(request.path), client::file_id_bytes(rsp->file_id), std::move(reply)};
+  client::record_create_response(*open, *rsp, lease);
+  tree.add_open(open);
+  File file{tree_, std::move(open), std::move(reply)};
   file.io_size_ = io_size_;
   file.io_depth_ = io_depth_;
   co_return std::move(file);
@@ -596,10 +615,10 @@ asio::awaitable<Expected<FsInfo>> Files::fs_info() {
                                                         .file_id = related}));
   chain.push_back(tree.request(wire::Command::close, wire::CloseRequest{.flags = 0, .file_id = related}));
   for (std::size_t i = 1; i < chain.size(); ++i) chain[i].header.flags |= wire::flags::related_operations;
-  auto tickets = co_await tree.connection().submit(std::move(chain), tree.submit_options());
-  if (!tickets) co_return Unexpected{tickets.error()};
-  std::vector<Expected<client::Response>> responses;
-  for (auto& t : *tickets) responses.push_back(co_await tree.connection().wait(t));
+  // Read-only: sent again as a whole after a reconnect.
+  auto answered = co_await tree.call_chain(std::move(chain));
+  if (!answered) co_return Unexpected{answered.error()};
+  auto& responses = *answered;
   for (auto& r : responses) {
     if (!r) co_return Unexpected{r.error()};
     if (r->status() != wire::status::SUCCESS)
@@ -623,23 +642,10 @@ asio::awaitable<Expected<FsInfo>> Files::fs_info() {
 }
 
 void Files::on_lease_break(std::function<void(const LeaseBreak&)> handler) {
-  auto& conn = tree_->connection();
-  if (!handler) {
-    conn.set_unsolicited_handler({});
-    return;
-  }
-  const auto dialect = conn.negotiated().dialect;
-  // Captures only the caller's function: the connection must not own its Tree
-  // (Tree -> Session -> Connection would be a cycle).
-  conn.set_unsolicited_handler([handler = std::move(handler), dialect](const client::Response& r) {
-    auto body = wire::decode_body(r.header, r.bytes, dialect);
-    if (!body) return;  // MS-SMB2 3.2.5.19: nothing to act on in a malformed notification
-    // An OplockBreak would be for an oplock, which smbx never requests.
-    if (const auto* n = std::get_if<wire::LeaseBreakNotification>(&*body))
-      handler(LeaseBreak{.key = n->lease_key, .current_state = n->current_lease_state,
-                         .new_state = n->new_lease_state,
-                         .ack_required = (n->flags & wire::lease_break_flags::ack_required) != 0});
-  });
+  // Kept by the Session, which decodes the notifications of every connection
+  // it uses (recovery replaces the connection) and adds the synthetic breaks
+  // of leases that a reconnect gave back weaker.
+  tree_->session().set_lease_handler(std::move(handler));
 }
 
 asio::awaitable<Expected<void>> Files::acknowledge_break(LeaseKey key, std::uint32_t state) {
@@ -658,5 +664,13 @@ asio::awaitable<Expected<void>> Files::acknowledge_break(LeaseKey key, std::uint
 }
 
 ConnectionInfo Files::info() const { return client::connection_info(tree_->session()); }
+
+FailoverStats Files::failover() const {
+  const auto& s = tree_->session();
+  const auto& c = s.counters();
+  return FailoverStats{.reconnects = c.reconnects, .handles_reopened = c.handles_reopened,
+                       .handles_lost = c.handles_lost, .requests_replayed = c.requests_replayed,
+                       .recovering = s.state() == client::SessionState::recovering};
+}
 
 }  // namespace smbx

@@ -60,24 +60,37 @@ wire::CreateRequest create_request(std::string_view path, const OpenParams& p) {
 }
 
 asio::awaitable<Expected<Opened>> open_file(Tree& tree, std::string_view path, OpenParams p, std::string_view verb) {
-  auto r = co_await tree.call(tree.request(wire::Command::create, create_request(path, p)));
+  auto req = create_request(path, p);
+  auto open = std::make_shared<Open>();
+  open->path = std::string{path};
+  open->name = req.name;
+  open->desired_access = req.desired_access;
+  open->share_access = req.share_access;
+  open->disposition = req.create_disposition;
+  open->create_options = req.create_options;
+  open->attributes = req.file_attributes;
+  auto r = co_await tree.call(tree.request(wire::Command::create, req));
   if (!r) co_return Unexpected{r.error()};
   if (r->status() != wire::status::SUCCESS)
     co_return Unexpected{status_error(r->status(), std::string{verb} + " " + where(tree, path))};
   auto rsp = wire::decode_create_response(r->bytes);
   if (!rsp) co_return Unexpected{rsp.error()};
-  co_return Opened{rsp->file_id, std::move(*rsp)};
+  record_create_response(*open, *rsp, false);
+  tree.add_open(open);
+  co_return Opened{std::move(open), std::move(*rsp)};
 }
 
-asio::awaitable<void> close_file(Tree& tree, wire::FileId id) {
-  (void)co_await tree.call(tree.request(wire::Command::close, wire::CloseRequest{.flags = 0, .file_id = id}));
+asio::awaitable<void> close_file(Tree& tree, std::shared_ptr<Open> open) {
+  (void)co_await tree.call(tree.request(wire::Command::close, wire::CloseRequest{.flags = 0, .file_id = open->file_id}),
+                           open);
+  open->closed = true;
 }
 
-asio::awaitable<Expected<void>> set_info(Tree& tree, wire::FileId id, std::uint8_t info_class, const Bytes& buffer,
-                                         std::string action) {
+asio::awaitable<Expected<void>> set_info(Tree& tree, std::shared_ptr<Open> open, std::uint8_t info_class,
+                                         const Bytes& buffer, std::string action) {
   wire::SetInfoRequest req{.info_type = wire::info_type::file, .file_info_class = info_class, .buffer = buffer,
-                           .additional_information = 0, .file_id = id};
-  auto r = co_await tree.call(tree.request(wire::Command::set_info, req));
+                           .additional_information = 0, .file_id = open->file_id};
+  auto r = co_await tree.call(tree.request(wire::Command::set_info, req), open);
   if (!r) co_return Unexpected{r.error()};
   if (r->status() != wire::status::SUCCESS) co_return Unexpected{status_error(r->status(), std::move(action))};
   co_return Expected<void>{};
@@ -101,16 +114,49 @@ FileInfo info_from_all(std::string name, const wire::fscc::FileAllInformation& a
                   .links = s.number_of_links};
 }
 
-asio::awaitable<Expected<Ticket>> submit_one(Tree& tree, Request request) {
+asio::awaitable<void> send(Tree& tree, const std::shared_ptr<Open>& open, InFlight& f) {
+  auto& session = tree.session();
+  f.ticket = nullptr;
+  f.error.reset();
+  if (!f.data.empty()) f.request.write_data = ByteView{f.data};
+  // While recovering, the request goes out later, through Tree::call.
+  if (session.state() != SessionState::up || (open && open->lost)) co_return;
+  Request r = f.request;
+  tree.prepare(r, open.get(), false);
+  f.connection = session.connection_ptr();
+  f.generation = session.generation();
   std::vector<Request> chain;
-  chain.push_back(std::move(request));
-  auto tickets = co_await tree.connection().submit(std::move(chain), tree.submit_options());
-  if (!tickets) co_return Unexpected{tickets.error()};
-  co_return tickets->front();
+  chain.push_back(std::move(r));
+  auto tickets = co_await f.connection->submit(std::move(chain), tree.submit_options());
+  if (tickets) {
+    f.ticket = tickets->front();
+  } else if (tickets.error().kind == ErrorKind::transport && f.connection->is_dead() && session.recovery().enabled) {
+    session.connection_lost(f.generation);  // finish() sends it once the session is back
+  } else {
+    f.error = tickets.error();
+  }
 }
 
-asio::awaitable<void> drain(Tree& tree, std::deque<InFlight>& queue) {
-  for (auto& f : queue) (void)co_await tree.connection().wait(f.ticket);
+asio::awaitable<Expected<Response>> finish(Tree& tree, const std::shared_ptr<Open>& open, InFlight& f) {
+  if (f.error) co_return Unexpected{*f.error};
+  if (!f.data.empty()) f.request.write_data = ByteView{f.data};  // the InFlight may have moved
+  bool resent = false;
+  if (f.ticket) {
+    auto r = co_await f.connection->wait(f.ticket);
+    f.ticket = nullptr;
+    auto& session = tree.session();
+    if (r || !(r.error().kind == ErrorKind::transport && f.connection->is_dead() && session.recovery().enabled))
+      co_return r;
+    session.connection_lost(f.generation);
+    ++session.counters().requests_replayed;
+    resent = true;
+  }
+  co_return co_await tree.call(f.request, open, resent);
+}
+
+asio::awaitable<void> drain(std::deque<InFlight>& queue) {
+  for (auto& f : queue)
+    if (f.ticket) (void)co_await f.connection->wait(f.ticket);
   queue.clear();
 }
 

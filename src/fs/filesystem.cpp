@@ -2033,6 +2033,12 @@ MountStatus Filesystem::status() const {
   out.bytes_written = s.bytes_written;
   out.fuse_requests = s.fuse_requests;
   out.lease_breaks = s.lease_breaks;
+  const auto f = s.files.failover();
+  out.reconnects = f.reconnects;
+  out.handles_reopened = f.handles_reopened;
+  out.handles_lost = f.handles_lost;
+  out.requests_replayed = f.requests_replayed;
+  out.recovering = f.recovering;
   return out;
 }
 

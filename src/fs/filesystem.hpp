@@ -49,6 +49,10 @@ struct MountStatus {
   std::uint64_t cached_inodes = 0;
   std::uint64_t requests_in_flight = 0;  // FUSE requests not yet answered
   std::uint64_t reconnects = 0;
+  std::uint64_t handles_reopened = 0;   // reclaimed (DH2C/DHnC) or reopened after a reconnect
+  std::uint64_t handles_lost = 0;       // not reclaimable: their calls fail with ESTALE
+  std::uint64_t requests_replayed = 0;  // sent again after a reconnect
+  bool recovering = false;              // the connection is down, being re-established
   std::uint64_t bytes_read = 0;
   std::uint64_t bytes_written = 0;
   std::uint64_t fuse_requests = 0;

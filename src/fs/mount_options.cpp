@@ -239,6 +239,20 @@ Expected<void> apply_option(std::string_view key, std::optional<std::string_view
     out.echo_interval = std::chrono::seconds{*s};
     return {};
   }
+  if (key == "handletimeout") {
+    // mount.cifs: milliseconds, at most 16 minutes.
+    auto v = need_value(key);
+    if (!v) return Unexpected{v.error()};
+    auto n = parse_number<std::uint32_t>(*v);
+    if (!n || *n > 960'000) return bad_value(key, *v, "milliseconds from 0 to 960000");
+    out.handle_timeout_ms = *n;
+    return {};
+  }
+  if (key == "persistenthandles" || key == "nopersistenthandles") {
+    if (value) return usage("option " + std::string{key} + " takes no value");
+    out.persistent_handles = key == "persistenthandles";
+    return {};
+  }
   if (key == "nobrl") return flag(out.config.nobrl, true);
   if (key == "mfsymlinks") return flag(out.config.mfsymlinks, true);
   if (key == "nomfsymlinks") return flag(out.config.mfsymlinks, false);
@@ -472,9 +486,25 @@ Expected<MountOptions> parse_mount_command_line(std::span<const std::string> arg
     out.client.port = *out.unc_port;
   }
   if (positional[1].empty()) return usage("empty mount point");
+  apply_failover_options(out);
   out.config.mountpoint = positional[1];
   out.config.fsname = fs_name(out);
   return out;
+}
+
+void apply_failover_options(MountOptions& out) {
+  auto& c = out.client;
+  const std::chrono::milliseconds deadline{out.handle_timeout_ms != 0 ? out.handle_timeout_ms : 60'000};
+  c.recover = true;
+  c.hard = !out.config.soft;
+  c.handle_timeout = out.handle_timeout_ms;
+  c.recovery_timeout = deadline;
+  c.persistent_handles = out.persistent_handles;
+  c.echo_interval = out.echo_interval;
+  // soft: an operation gives up after the deadline, whether the connection
+  // died or the server stopped answering on it. hard: a slow answer is waited
+  // for (a dead peer is found by the ECHO keep-alive instead).
+  c.request_timeout = c.hard ? std::chrono::milliseconds{std::chrono::hours{24 * 365}} : deadline;
 }
 
 Expected<void> apply_credentials_file(MountOptions& out) {

@@ -38,6 +38,12 @@ struct MountOptions {
   bool guest = false;            // guest: no password, no prompt
   bool sign = false;             // sign: accepted; smbx always signs when the server allows it
   std::chrono::seconds echo_interval{60};
+  // handletimeout=MS: the durable handle timeout asked for (DH2Q), and on a
+  // soft mount how long an operation waits for the server (0: the server's
+  // default for the former, 60 s for the latter).
+  std::uint32_t handle_timeout_ms = 60'000;
+  std::optional<bool> persistent_handles;  // persistenthandles / nopersistenthandles; unset: on CA shares
+
   // mount(8)-level flags.
   bool foreground = false;  // -f: stay in the foreground, log to stderr
   bool verbose = false;     // -v
@@ -63,6 +69,10 @@ Expected<void> parse_option_string(std::string_view options, MountOptions& out);
 
 // Splits "//server[:port]/share[/subdir]" (also "\\server\share"). Exposed for tests.
 Expected<void> parse_unc(std::string_view spec, MountOptions& out);
+
+// Sets the failover fields of out.client (hard/soft, handletimeout,
+// persistenthandles, echo_interval). parse_mount_command_line calls it.
+void apply_failover_options(MountOptions& out);
 
 // Reads credentials=FILE (mount.cifs format, src/client/credentials.cpp): its
 // values fill only what the options left unset, so an explicit username=,

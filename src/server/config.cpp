@@ -19,7 +19,7 @@ Error usage(std::string action, std::string detail) {
 Expected<ShareConfig> parse_share_spec(std::string_view spec) {
   const std::string action = "parse --share " + std::string{spec};
   const auto eq = spec.find('=');
-  if (eq == std::string_view::npos || eq == 0) return usage(action, "expected NAME=PATH[,encrypt][,readonly]");
+  if (eq == std::string_view::npos || eq == 0) return usage(action, "expected NAME=PATH[,encrypt][,readonly][,ca]");
   ShareConfig share;
   share.name = std::string{spec.substr(0, eq)};
   if (share.name.find_first_of("\\/:*?\"<>|$ ") != std::string::npos || share.name.size() > 80)
@@ -37,8 +37,10 @@ Expected<ShareConfig> parse_share_spec(std::string_view spec) {
       share.encrypt = true;
     } else if (item == "readonly") {
       share.readonly = true;
+    } else if (item == "ca") {
+      share.continuously_available = true;
     } else {
-      return usage(action, "unknown share option '" + std::string{item} + "' (encrypt, readonly)");
+      return usage(action, "unknown share option '" + std::string{item} + "' (encrypt, readonly, ca)");
     }
     if (comma == std::string_view::npos) break;
     rest = rest.substr(comma + 1);
@@ -157,7 +159,7 @@ Expected<ServerConfig> parse_config_text(std::string_view text, const std::strin
         return error("share name '" + section + "' has a character clients cannot use");
       for (const auto& existing : config.shares)
         if (equal_ci(existing.name, section)) return error("share [" + section + "] is defined twice");
-      config.shares.push_back(ShareConfig{section, "", false, false});
+      config.shares.push_back(ShareConfig{.name = section, .path = ""});
       share_lines.push_back(line_no);
       share = &config.shares.back();
       continue;
@@ -205,13 +207,17 @@ Expected<ServerConfig> parse_config_text(std::string_view text, const std::strin
       const auto flag = parse_bool(value);
       if (!flag) return error(trim(std::string_view{line}.substr(0, eq)) + " = '" + value + "': expected yes or no");
       (key == "encrypt" ? share->encrypt : share->readonly) = *flag;
+    } else if (key == "continuouslyavailable" || key == "ca") {
+      const auto flag = parse_bool(value);
+      if (!flag) return error("continuously available = '" + value + "': expected yes or no");
+      share->continuously_available = *flag;
     } else if (key == "writable" || key == "writeable") {
       const auto flag = parse_bool(value);
       if (!flag) return error("writable = '" + value + "': expected yes or no");
       share->readonly = !*flag;
     } else {
       return error("unknown share parameter '" + trim(std::string_view{line}.substr(0, eq)) +
-                   "' (path, encrypt, read only)");
+                   "' (path, encrypt, read only, continuously available)");
     }
   }
   for (std::size_t i = 0; i < config.shares.size(); ++i)
@@ -220,6 +226,17 @@ Expected<ServerConfig> parse_config_text(std::string_view text, const std::strin
       return error("share [" + config.shares[i].name + "] has no path");
     }
   return config;
+}
+
+Expected<void> check_config(const ServerConfig& config) {
+  // Persistent handles must outlive the process (MS-SMB2 3.3.5.9.10 grants
+  // them only on CA shares): without a state store they could not.
+  for (const auto& share : config.shares)
+    if (share.continuously_available && config.state_dir.empty())
+      return usage("", "share " + share.name +
+                           " is continuously available (ca) but no --state-dir (or 'state dir =') keeps its "
+                           "persistent handles");
+  return {};
 }
 
 Expected<ServerConfig> load_config_file(const std::string& path) {

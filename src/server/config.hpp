@@ -15,6 +15,7 @@ struct ShareConfig {
   std::string path;  // the directory served
   bool encrypt = false;   // MS-SMB2 3.3.5.7: Share.EncryptData, RejectUnencryptedAccess
   bool readonly = false;
+  bool continuously_available = false;  // ",ca": MS-SMB2 Share.IsCA (persistent handles)
 };
 
 struct UserConfig {
@@ -27,6 +28,8 @@ struct ServerConfig {
   std::uint16_t port = 445;
   std::vector<ShareConfig> shares;
   std::vector<UserConfig> users;
+  // --state-dir: holds the state store (smbxd-state.sqlite, state_store.hpp);
+  // created mode 0700 when missing. Required by a continuously available share.
   std::string state_dir;
   std::string control_socket;  // --control: Unix socket for smbxctl (empty: none)
   std::string log_level = "info";
@@ -36,7 +39,7 @@ struct ServerConfig {
   std::uint32_t max_io_size = 8u << 20;  // MaxReadSize / MaxWriteSize / MaxTransactSize
 };
 
-// "NAME=PATH[,encrypt][,readonly]"
+// "NAME=PATH[,encrypt][,readonly][,ca]"
 Expected<ShareConfig> parse_share_spec(std::string_view spec);
 // "USER:PASSWORD" (the password may contain ':')
 Expected<UserConfig> parse_user_spec(std::string_view spec);
@@ -47,7 +50,8 @@ Expected<void> parse_listen_spec(std::string_view spec, ServerConfig& config);
 //   [global]  listen = ADDR:PORT, user = NAME:PASSWORD (repeatable),
 //             log level = LEVEL, state dir = DIR, control = SOCKET,
 //             break timeout = MILLISECONDS
-//   [NAME]    path = DIR, encrypt = yes|no, read only = yes|no
+//   [NAME]    path = DIR, encrypt = yes|no, read only = yes|no,
+//             continuously available = yes|no
 // Keys ignore case and spaces ("state dir" = "statedir"); '#' and ';' start
 // comment lines. Errors name the file and line: "FILE:LINE: ...".
 // `origin` names the text in messages (the file name).
@@ -57,6 +61,10 @@ Expected<ServerConfig> load_config_file(const std::string& path);
 // Adds or replaces (same name, ignoring case) a share or user: how command-line
 // flags override the file.
 void merge_share(ServerConfig& config, ShareConfig share);
+
+// Checks what only the whole configuration can tell (after the file and the
+// flags are merged): a continuously available share needs a state dir.
+Expected<void> check_config(const ServerConfig& config);
 void merge_user(ServerConfig& config, UserConfig user);
 
 }  // namespace smbx::server

@@ -54,8 +54,12 @@ asio::awaitable<void> Connection::run() {
   writer_wake_.emplace(socket_.get_executor());
   drained_.emplace(socket_.get_executor());
   co_await (read_loop() || watchdog() || write_loop());
+  for (const auto& [id, p] : pending_)
+    if (p.work.kind == AsyncWork::Kind::create && p.work.has_create_guid)
+      server_.set_create_in_progress(client_guid_, p.work.create_guid, false);
   pending_.clear();
-  close_tree_opens(0, std::nullopt);
+  // MS-SMB2 3.3.7.1: durable opens stay, detached, for their timeout.
+  release_opens(std::nullopt);
   for (const auto& [id, session] : sessions_) server_.unregister_session(id);
   boost::system::error_code ec;
   socket_.close(ec);
@@ -80,6 +84,8 @@ asio::awaitable<void> Connection::read_loop() {
   std::array<std::uint8_t, 4> prefix{};
   Bytes frame;
   Bytes response;
+  auto& faults = server_.faults();
+  const auto fault_watch = faults.watch(this, socket_);  // fault injection (faults.hpp)
   for (;;) {
     deadline_ = Clock::now() + idle_timeout_;
     auto [ec, n] = co_await asio::async_read(socket_, asio::buffer(prefix), asio::as_tuple(asio::use_awaitable));
@@ -94,12 +100,16 @@ asio::awaitable<void> Connection::read_loop() {
     deadline_ = Clock::now() + std::chrono::seconds{60};
     auto [ec2, n2] = co_await asio::async_read(socket_, asio::buffer(frame), asio::as_tuple(asio::use_awaitable));
     if (ec2) co_return;
+    deadline_ = Clock::now() + idle_timeout_;  // a freeze (at most 600 s) is no idle timeout
+    if (!co_await faults.hold(this)) co_return;
     response.clear();
     if (!process_frame(frame, response)) {
       log_debug("connection from " + peer_ + ": dropped after a protocol violation");
       co_return;
     }
-    if (!response.empty()) queue_frame(std::move(response));
+    const auto verdict = faults.after_frame(this);
+    if (verdict == Faults::Verdict::drop_and_disconnect) co_return;
+    if (!response.empty() && verdict == Faults::Verdict::answer) queue_frame(std::move(response));
     // Back-pressure: read the next request only while little is queued (a
     // client that stops reading stops being served). Up to two large READ
     // responses may wait, so the next pread overlaps the sending of the last.
@@ -133,6 +143,7 @@ asio::awaitable<void> Connection::write_loop() {
                                                  static_cast<std::uint8_t>(out_size >> 8),
                                                  static_cast<std::uint8_t>(out_size)};
     const std::array<asio::const_buffer, 2> buffers{asio::buffer(out_prefix), asio::buffer(frame)};
+    if (!co_await server_.faults().before_send(this)) co_return;  // freeze, delay (faults.hpp)
     deadline_ = std::max(deadline_, Clock::now() + std::chrono::seconds{60});
     auto [ec, n] = co_await asio::async_write(socket_, buffers, asio::as_tuple(asio::use_awaitable));
     if (ec) co_return;
@@ -453,7 +464,96 @@ bool Connection::process_chain(ByteView chain, Session* transform_session, Bytes
   return true;
 }
 
+namespace {
+
+// The FileId a request names, for the commands that carry one.
+std::optional<wire::FileId> request_file_id(const wire::Body& body) {
+  return std::visit(
+      [](const auto& b) -> std::optional<wire::FileId> {
+        if constexpr (requires { b.file_id; }) {
+          if constexpr (std::is_same_v<std::remove_cvref_t<decltype(b.file_id)>, wire::FileId>) return b.file_id;
+        }
+        return std::nullopt;
+      },
+      body);
+}
+
+bool modifies(Command c) { return c == Command::write || c == Command::set_info || c == Command::ioctl; }
+
+}  // namespace
+
+// MS-SMB2 3.3.5.2.10: a request from an older channel epoch than the open
+// has seen must not modify anything; a replay while requests of an older
+// epoch are still outstanding neither. Only WRITE, SET_INFO and IOCTL fail.
+bool Connection::check_channel_sequence(Open& open, const wire::Header& h) {
+  const std::uint16_t seq = h.channel_sequence();
+  const auto diff = static_cast<std::uint16_t>(seq - open.channel_sequence);
+  const bool equal = diff == 0;
+  const bool newer = diff >= 1 && diff <= 0x7FFF;
+  const std::uint16_t before = open.channel_sequence;
+  bool ok = true;
+  if (!h.is_replay()) {
+    if (equal) {
+      ++open.outstanding_requests;
+    } else if (newer) {
+      open.outstanding_pre_requests += open.outstanding_requests;
+      open.outstanding_requests = 1;
+      open.channel_sequence = seq;
+    } else {
+      ok = !modifies(h.command);
+    }
+  } else {
+    if (equal) {
+      if (open.outstanding_pre_requests == 0) ++open.outstanding_requests;
+      else ok = !modifies(h.command);
+    } else if (newer) {
+      open.outstanding_pre_requests += open.outstanding_requests;
+      open.channel_sequence = seq;
+      if (open.outstanding_pre_requests == 0) {
+        open.outstanding_requests = 1;
+      } else {
+        open.outstanding_requests = 0;
+        ok = !modifies(h.command);
+      }
+    } else {
+      ok = !modifies(h.command);
+    }
+  }
+  if (open.channel_sequence != before && open.is_persistent) server_.persist(open);
+  return ok;
+}
+
 Reply Connection::execute(Request& r) {
+  if (server_.faults().watching_requests()) {  // drop-responses COMMAND NAME (faults.hpp)
+    const auto id = Faults::file_id_of(r.body);
+    const Open* open = id ? find_open(r, *id) : nullptr;
+    server_.faults().note_request(this, r.header.command, r.body, open && open->file ? &open->file->path : nullptr);
+  }
+  // MS-SMB2 3.3.5.2.10 for 3.x requests that name an open, and the
+  // decrement of 3.3.4.1 once the request is answered.
+  std::optional<std::uint64_t> counted;
+  std::uint16_t counted_seq = 0;
+  if (wire::is_smb3(dialect_) && r.header.command != Command::create) {
+    if (const auto fid = request_file_id(r.body)) {
+      if (Open* open = find_open(r, *fid)) {
+        if (!check_channel_sequence(*open, r.header)) return fail(st::FILE_NOT_AVAILABLE);
+        counted = open->id;
+        counted_seq = r.header.channel_sequence();
+      }
+    }
+  }
+  Reply reply = dispatch(r);
+  if (counted) {
+    if (const auto it = opens_.find(*counted); it != opens_.end()) {
+      Open& open = *it->second;
+      auto& count = counted_seq == open.channel_sequence ? open.outstanding_requests : open.outstanding_pre_requests;
+      if (count > 0) --count;
+    }
+  }
+  return reply;
+}
+
+Reply Connection::dispatch(Request& r) {
   switch (r.header.command) {
     case Command::negotiate: return handle_negotiate(r);
     case Command::session_setup: return handle_session_setup(r);
@@ -483,6 +583,8 @@ void Connection::complete_pending(std::uint64_t async_id, wire::NtStatus status,
   if (it == pending_.end()) return;
   const Pending p = std::move(it->second);
   pending_.erase(it);
+  if (p.work.kind == AsyncWork::Kind::create && p.work.has_create_guid)
+    server_.set_create_in_progress(client_guid_, p.work.create_guid, false);
   // MS-SMB2 3.3.4.3: the final response of an async request: same MessageId
   // and AsyncId, no credits (they went with the interim response).
   wire::Header rh;
@@ -538,6 +640,8 @@ void Connection::retry_lock(std::uint64_t async_id) {
   wire::NtStatus status = st::SUCCESS;
   bool would_block = false;
   if (try_lock(*open->second, it->second.work.locks, status, would_block)) {
+    const auto& work = it->second.work;
+    lock_succeeded(server_, *open->second, work.lock_sequence_index, work.lock_sequence_number);
     complete_pending(async_id, st::SUCCESS, wire::LockResponse{});
   } else if (would_block) {
     open->second->file->lock_waiters.emplace_back(weak_from_this(), async_id);
@@ -582,6 +686,7 @@ void Connection::describe_state(std::vector<std::string>& lines) const {
   }
   for (const auto& [id, open] : opens_) {
     char access[16];
+    const std::string durability = open->is_persistent ? " persistent" : open->is_durable ? " durable" : "";
     std::snprintf(access, sizeof access, "0x%08x", open->granted_access);
     std::string caching;
     if (open->lease) caching = "lease " + lease_state_name(open->lease->state);
@@ -591,7 +696,7 @@ void Connection::describe_state(std::vector<std::string>& lines) const {
     else caching = "none";
     lines.push_back("  handle " + std::to_string(id) + " session " + std::to_string(open->session_id) + " path " +
                     open->file->share->config.name + ":/" + open->file->path + " access " + access + " caching " +
-                    caching);
+                    caching + durability);
   }
 }
 

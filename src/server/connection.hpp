@@ -33,6 +33,14 @@ struct AsyncWork {
   std::vector<wire::LockElement> locks;
   Bytes message;  // create: the CREATE request, run again once the oplock break is acknowledged
   FileKey file;   // create: the file whose oplock is being broken
+  // lock: the LockSequenceArray entry (1..64; 0: none) to set once the lock
+  // is granted, and its LockSequenceNumber (MS-SMB2 3.3.5.14).
+  std::uint32_t lock_sequence_index = 0;
+  std::uint8_t lock_sequence_number = 0;
+  // create with DH2Q: its CreateGuid is "in progress" until it completes
+  // (a replay meanwhile gets STATUS_FILE_NOT_AVAILABLE, failover.md section 9).
+  bool has_create_guid = false;
+  wire::Guid create_guid{};
 };
 
 // What a handler answers. A failure status with no body set goes out as an
@@ -66,8 +74,17 @@ struct Request {
 };
 
 // MS-FSA 2.1.5.1.2.1: would an open with this access and share mode clash
-// with the file's existing opens?
+// with the file's existing opens (with `other` alone)?
 bool sharing_violation(const FileState& file, std::uint32_t access, std::uint32_t share);
+bool sharing_violation(const Open& other, std::uint32_t access, std::uint32_t share);
+
+// The end of an open no connection holds any more (CLOSE, a closed
+// connection's non-durable opens, the durable scavenger): its locks go, a
+// pending delete happens on the last close (MS-FSA 2.1.5.4), waiters retry,
+// a persistent open leaves the state store.
+void release_open(Server& server, std::unique_ptr<Open> open);
+// The RqLs response context describing `lease` (MS-SMB2 2.2.14.2.10/.11).
+wire::Lease lease_context(const Lease& lease);
 
 // Runs every CREATE waiting for an oplock or lease break on `file` again.
 void wake_create_waiters(FileState& file);
@@ -81,6 +98,10 @@ std::string lease_state_name(std::uint32_t state);
 
 // Lets every LOCK blocked on `file` try again (a lock was released or an open closed).
 void wake_lock_waiters(FileState& file);
+// A LOCK request succeeded on `open`, at once or after blocking: records its
+// LockSequence (MS-SMB2 3.3.5.14; index 0: none) and writes a persistent
+// open's record, locks included, before the response goes out.
+void lock_succeeded(Server& server, Open& open, std::uint32_t sequence_index, std::uint8_t sequence_number);
 
 // MS-FSA 2.1.4.10: whether a READ (or WRITE) of [offset, offset + length) by
 // `open` runs into another open's byte-range lock.
@@ -142,6 +163,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool process_smb1_negotiate(ByteView frame, Bytes& response);
   bool process_chain(ByteView chain, Session* transform_session, Bytes& response);
   Reply execute(Request& request);
+  Reply dispatch(Request& request);
   std::uint16_t credits_to_grant(const wire::Header& request, std::uint16_t charge);
   std::uint16_t charge_of(const wire::Header& header, const wire::Body& body, bool& too_small) const;
 
@@ -154,6 +176,24 @@ class Connection : public std::enable_shared_from_this<Connection> {
   Reply handle_echo(Request& r);
   Reply handle_ioctl(Request& r);
   Reply handle_create(Request& r);
+  // MS-SMB2 3.3.5.9.7 / 3.3.5.9.12: DHnC or DH2C.
+  Reply reconnect_durable(Request& r, const wire::CreateRequest& req, std::uint64_t persistent_id,
+                          const wire::DurableHandleReconnectV2* v2);
+  // A detached durable open joins this connection, session and tree.
+  Open& attach_open(std::uint64_t id, const Request& r);
+  // The CREATE response for an open that already exists (reconnect, replay).
+  Reply answer_from_open(Open& open, std::uint32_t create_action, bool durable_context);
+  // A CREATE meets disconnected durable opens of the file: those whose
+  // caching it would break, or whose share modes it clashes with, are closed
+  // (MS-SMB2 3.3.4.6 / 3.3.4.7, what Windows and Samba do). True when it
+  // closed any.
+  bool drop_detached_conflicts(FileState& file, const Lease* own, std::uint32_t access, std::uint32_t share,
+                               bool overwrite);
+  // Connection loss, PreviousSessionId (3.3.7.1, 3.3.5.5.3): durable opens
+  // of the session (every session when empty) are detached, the rest closed.
+  void release_opens(std::optional<std::uint64_t> session_id);
+  // MS-SMB2 3.3.5.2.10; false when the request must fail FILE_NOT_AVAILABLE.
+  bool check_channel_sequence(Open& open, const wire::Header& h);
   void grant_caching(Open& open, const wire::CreateRequest& req, const wire::Lease* lease_request,
                      std::shared_ptr<Lease> existing, wire::CreateResponse& rsp);
   Reply handle_close(Request& r);

@@ -45,22 +45,36 @@ struct Created {
 // MS-FSA 2.1.5.1.2.1: an open that reads, writes or deletes must be allowed
 // by every other open's ShareAccess, and must itself share what they use.
 // Opens for attributes only take part in neither direction.
-bool sharing_violation(const FileState& file, std::uint32_t access, std::uint32_t share) {
+bool sharing_violation(const Open& other, std::uint32_t access, std::uint32_t share) {
   constexpr std::uint32_t kRead = acc::read_data | acc::execute;
   constexpr std::uint32_t kWrite = acc::write_data | acc::append_data;
   constexpr std::uint32_t kDelete = acc::delete_;
   namespace sa = wire::share_access;
   if ((access & (kRead | kWrite | kDelete)) == 0) return false;
-  for (const Open* other : file.opens) {
-    const std::uint32_t theirs = other->granted_access;
-    if ((theirs & (kRead | kWrite | kDelete)) == 0) continue;
-    if (((theirs & kRead) && !(share & sa::read)) || ((theirs & kWrite) && !(share & sa::write)) ||
-        ((theirs & kDelete) && !(share & sa::delete_)) || ((access & kRead) && !(other->share_access & sa::read)) ||
-        ((access & kWrite) && !(other->share_access & sa::write)) ||
-        ((access & kDelete) && !(other->share_access & sa::delete_)))
-      return true;
-  }
+  const std::uint32_t theirs = other.granted_access;
+  if ((theirs & (kRead | kWrite | kDelete)) == 0) return false;
+  return ((theirs & kRead) && !(share & sa::read)) || ((theirs & kWrite) && !(share & sa::write)) ||
+         ((theirs & kDelete) && !(share & sa::delete_)) || ((access & kRead) && !(other.share_access & sa::read)) ||
+         ((access & kWrite) && !(other.share_access & sa::write)) ||
+         ((access & kDelete) && !(other.share_access & sa::delete_));
+}
+
+bool sharing_violation(const FileState& file, std::uint32_t access, std::uint32_t share) {
+  for (const Open* other : file.opens)
+    if (sharing_violation(*other, access, share)) return true;
   return false;
+}
+
+wire::Lease lease_context(const Lease& lease) {
+  wire::Lease out;
+  out.version = lease.v2 ? wire::Lease::Version::v2 : wire::Lease::Version::v1;
+  out.lease_key = lease.key;
+  out.lease_state = lease.state;
+  out.flags = (lease.breaking ? wire::lease_flags::break_in_progress : 0u) |
+              (lease.has_parent_key ? wire::lease_flags::parent_lease_key_set : 0u);
+  out.parent_lease_key = lease.parent_key;
+  out.epoch = lease.v2 ? lease.epoch : 0;
+  return out;
 }
 
 // What the new `open` may cache (Windows' rules, as Samba's grant_fsp_oplock_type):
@@ -128,6 +142,7 @@ void Connection::grant_caching(Open& open, const wire::CreateRequest& req, const
     // (smb2.lease.upgrade2/upgrade3).
     lease->state = want;
     if (lease->v2) ++lease->epoch;
+    server_.persist_lease(*lease);
   }
   lease->path = open.file->path;
   lease->connection = weak_from_this();
@@ -135,21 +150,77 @@ void Connection::grant_caching(Open& open, const wire::CreateRequest& req, const
   lease->tree_id = open.tree_id;
   open.lease = lease;
   rsp.oplock_level = wire::oplock::lease;
-  wire::Lease out;
-  out.version = lease->v2 ? wire::Lease::Version::v2 : wire::Lease::Version::v1;
-  out.lease_key = lease->key;
-  out.lease_state = lease->state;
-  out.flags = (lease->breaking ? wire::lease_flags::break_in_progress : 0u) |
-              (lease->has_parent_key ? wire::lease_flags::parent_lease_key_set : 0u);
-  out.parent_lease_key = lease->parent_key;
-  out.epoch = lease->v2 ? lease->epoch : 0;
-  rsp.contexts.push_back(out);
+  rsp.contexts.push_back(lease_context(*lease));
 }
 
 Reply Connection::handle_create(Request& r) {
   const auto& req = std::get<wire::CreateRequest>(r.body);
   const Share& share = *r.tree->share;
   const std::uint32_t options = req.create_options;
+
+  // Durable handle contexts (MS-SMB2 3.3.5.9.6, .7, .10, .12). DH2Q and DH2C
+  // mean something from 3.0 on; on 2.x they are ignored (as Samba does).
+  const bool smb3 = wire::is_smb3(dialect_);
+  const auto* dhnq = wire::find_context<wire::DurableHandleRequest>(req.contexts);
+  const auto* dhnc = wire::find_context<wire::DurableHandleReconnect>(req.contexts);
+  const auto* dh2q = smb3 ? wire::find_context<wire::DurableHandleRequestV2>(req.contexts) : nullptr;
+  const auto* dh2c = smb3 ? wire::find_context<wire::DurableHandleReconnectV2>(req.contexts) : nullptr;
+  if (dh2q && (dhnq || dhnc || dh2c)) return fail(st::INVALID_PARAMETER);  // 3.3.5.9.10
+  if (dh2c && (dhnq || dhnc)) return fail(st::INVALID_PARAMETER);          // 3.3.5.9.12
+  if (dhnc) return reconnect_durable(r, req, dhnc->file_id.persistent, nullptr);  // DHnQ beside it is ignored
+  if (dh2c) return reconnect_durable(r, req, dh2c->file_id.persistent, dh2c);
+
+  // MS-SMB2 3.3.5.9 (replay) and 3.3.5.9.10: a create whose CreateGuid is
+  // known for this client is not executed twice.
+  if (dh2q) {
+    // The original create still waits for a break (Samba's replay cache).
+    if (!retrying_create_ && server_.create_in_progress(client_guid_, dh2q->create_guid))
+      return fail(r.header.is_replay() ? st::FILE_NOT_AVAILABLE : st::DUPLICATE_OBJECTID);
+    if (Open* prior = server_.find_by_create_guid(client_guid_, dh2q->create_guid);
+        prior != nullptr && (prior->replay_eligible || prior->is_persistent)) {
+      if (!r.header.is_replay()) return fail(st::DUPLICATE_OBJECTID);
+      if (prior->durable_owner != r.session->user) return fail(st::ACCESS_DENIED);
+      // The replay must ask for the same kind of caching with the same key.
+      const auto* lr = req.requested_oplock_level == wire::oplock::lease
+                           ? wire::find_context<wire::Lease>(req.contexts)
+                           : nullptr;
+      if (prior->lease ? (lr == nullptr || lr->lease_key != prior->lease->key) : lr != nullptr)
+        return fail(st::ACCESS_DENIED);
+      if (prior->is_persistent && (dh2q->flags & wire::durable_flags::persistent) == 0)
+        return fail(st::INVALID_PARAMETER);
+      if (prior->file->share != &share) return fail(st::DUPLICATE_OBJECTID);
+      if (prior->detached) {
+        // Samba's reading (smb2_create.c, replay of a create whose
+        // response was lost with its connection): the replay reconnects the
+        // disconnected open. For a persistent open 3.3.5.9.10 asks the same
+        // parameters of the replay.
+        constexpr wire::NtStatus kContextMismatch = 0xC0000719;  // STATUS_CONTEXT_MISMATCH
+        if (prior->is_persistent && (prior->create_options != options || prior->desired_access != req.desired_access ||
+                                     prior->share_access != req.share_access))
+          return fail(kContextMismatch);
+        Open& open = attach_open(prior->id, r);
+        log_debug("replayed create reconnects open " + std::to_string(open.id));
+        return answer_from_open(open, open.create_action, true);
+      }
+      if (prior->connection.lock().get() == this && prior->session_id == r.session->id) {
+        Reply replayed = answer_from_open(*prior, prior->create_action, true);
+        // Without a lease the answer shows the oplock the replay asked for
+        // (at most the one held) and durability only if that would have
+        // allowed it; the open keeps what it has (smb2.replay.replay-dhv2-oplock2).
+        if (auto* rsp = std::get_if<wire::CreateResponse>(&replayed.body); rsp && !prior->lease) {
+          rsp->oplock_level = std::min(rsp->oplock_level, req.requested_oplock_level);
+          if (rsp->oplock_level != wire::oplock::batch && !prior->is_persistent)
+            std::erase_if(rsp->contexts, [](const wire::CreateContext& c) {
+              return std::holds_alternative<wire::DurableHandleResponseV2>(c);
+            });
+        }
+        return replayed;
+      }
+      // Still attached to another connection (whose loss this server has
+      // not seen yet) or session: the client tries again later (3.3.5.9).
+      return fail(prior->connection.lock().get() == this ? st::DUPLICATE_OBJECTID : st::FILE_NOT_AVAILABLE);
+    }
+  }
   // MS-SMB2 3.3.5.9 parameter checks.
   if (req.create_disposition > disp::overwrite_if || req.impersonation_level > wire::impersonation::delegate)
     return fail(st::INVALID_PARAMETER);
@@ -208,10 +279,18 @@ Reply Connection::handle_create(Request& r) {
       if (fs->delete_pending) return fail(st::DELETE_PENDING);
       // MS-SMB2 3.3.5.9 / MS-FSA 2.1.5.17: break the oplocks and leases this
       // open conflicts with; answer once the holders have acknowledged.
+      // A closed delete-on-close open may have taken the file with it: start again.
+      if (drop_detached_conflicts(*fs, existing_lease.get(), granted, req.share_access, overwrite))
+        return handle_create(r);
       const bool sharing = sharing_violation(*fs, granted, req.share_access);
       if (break_for_create(*fs, existing_lease.get(), granted, sharing, overwrite)) {
         Reply wait;
         wait.async = AsyncWork{AsyncWork::Kind::create, 0, {}, Bytes(r.message.begin(), r.message.end()), fs->key};
+        if (dh2q) {
+          wait.async->has_create_guid = true;
+          wait.async->create_guid = dh2q->create_guid;
+          if (!retrying_create_) server_.set_create_in_progress(client_guid_, dh2q->create_guid, true);
+        }
         return wait;
       }
       if (sharing) return fail(st::SHARING_VIOLATION);
@@ -255,7 +334,16 @@ Reply Connection::handle_create(Request& r) {
     }
     if (made.fd < 0) return fail(status_from_errno(-made.fd));
     made.action = wire::create_action::created;
+    // MS-FSA 2.1.5.1.1: a new file takes FILE_ATTRIBUTE_READONLY from the
+    // request (POSIX: no write bits; this open keeps writing through its fd).
+    if (!(options & opt::directory_file) && (req.file_attributes & wire::file_attributes::readonly))
+      (void)::fchmod(made.fd, 0444);
   }
+  // MS-SMB2 2.2.13.2.6 AlSi: reserve the allocation of a new or overwritten file.
+  if (made.action != wire::create_action::opened && !(options & opt::directory_file))
+    if (const auto* alsi = wire::find_context<wire::AllocationSize>(req.contexts); alsi && alsi->allocation_size > 0 &&
+                                                                                  alsi->allocation_size < (1ull << 40))
+      (void)::fallocate(made.fd, FALLOC_FL_KEEP_SIZE, 0, static_cast<off_t>(alsi->allocation_size));
 
   auto after = stat_fd(made.fd);
   if (!after) {
@@ -291,11 +379,170 @@ Reply Connection::handle_create(Request& r) {
     rsp.contexts.push_back(wire::QueryMaximalAccessResponse{st::SUCCESS, r.tree->maximal_access});
   if (wire::find_context<wire::QueryOnDiskIdRequest>(req.contexts))
     rsp.contexts.push_back(wire::QueryOnDiskIdResponse{after->inode, after->device, {}});
+  open->client_guid = client_guid_;
+  open->durable_owner = r.session->user;
+  open->desired_access = req.desired_access;
+  open->create_options = options;
+  open->create_action = made.action;
+  open->channel_sequence = r.header.channel_sequence();
+  namespace ls = wire::lease_state;
+  const bool batch_or_handle = open->oplock_level == wire::oplock::batch ||
+                               (open->lease != nullptr && (open->lease->state & ls::handle_caching) != 0);
+  if (dh2q) {
+    // MS-SMB2 3.3.5.9.10, as Windows behaves (note <342>): durable only with
+    // a batch oplock or an H lease, unless persistent on a CA share.
+    // Departure: 3.3.5.9.10 skips durability for directories; on a CA share
+    // a directory open is made persistent too, because smbx's client
+    // replays a mkdir (a CREATE of a directory) after a failover and relies
+    // on the CreateGuid finding the open it made.
+    const bool persistent = (dh2q->flags & wire::durable_flags::persistent) != 0 &&
+                            share.config.continuously_available &&
+                            (server_capabilities_ & wire::global_caps::persistent_handles) != 0;
+    if (persistent || (batch_or_handle && !open->is_directory())) {
+      open->is_durable = true;
+      open->is_persistent = persistent;
+      open->durable_v2 = true;
+      // Request non-zero: at most 300 s; zero: 60 s (Samba; Windows 8).
+      open->durable_timeout_ms = dh2q->timeout != 0 ? std::min<std::uint32_t>(dh2q->timeout, 300000) : 60000;
+      open->create_guid = dh2q->create_guid;
+      constexpr std::uint32_t kReplayAccess =
+          acc::read_data | acc::execute | acc::write_data | acc::append_data | acc::delete_;
+      open->replay_eligible = persistent || (!open->is_directory() && (granted & kReplayAccess) != 0);
+      rsp.contexts.push_back(wire::DurableHandleResponseV2{
+          open->durable_timeout_ms, persistent ? wire::durable_flags::persistent : 0u});
+    }
+  } else if (dhnq && batch_or_handle && !open->is_directory()) {
+    // MS-SMB2 3.3.5.9.6 (v1 carries no timeout: 60 s, as Samba).
+    open->is_durable = true;
+    open->durable_timeout_ms = 60000;
+    rsp.contexts.push_back(wire::DurableHandleResponse{});
+  }
   reply.file_id = rsp.file_id;
-  log_debug("open " + share.config.name + ":/" + *path + " as " + std::to_string(open->id));
+  log_debug("open " + share.config.name + ":/" + *path + " as " + std::to_string(open->id) +
+            (open->is_persistent ? " (persistent)" : open->is_durable ? " (durable)" : ""));
+  Open& made_open = *open;
   opens_[open->id] = std::move(open);
+  if (made_open.durable_v2) server_.register_create_guid(made_open);
+  if (made_open.is_persistent) server_.persist(made_open);
   reply.body = std::move(rsp);
   return reply;
+}
+
+Reply Connection::answer_from_open(Open& open, std::uint32_t create_action, bool durable_context) {
+  auto sx = stat_fd(open.fd);
+  if (!sx) return fail(sx.error().status);
+  Reply reply;
+  wire::CreateResponse rsp;
+  rsp.create_action = create_action;
+  rsp.creation_time = sx->creation_time;
+  rsp.last_access_time = sx->last_access_time;
+  rsp.last_write_time = sx->last_write_time;
+  rsp.change_time = sx->change_time;
+  rsp.allocation_size = sx->allocation_size;
+  rsp.end_of_file = sx->end_of_file;
+  rsp.file_attributes = sx->file_attributes;
+  rsp.file_id = {open.id, open.id};
+  if (open.lease) {
+    rsp.oplock_level = wire::oplock::lease;
+    rsp.contexts.push_back(lease_context(*open.lease));
+  } else {
+    rsp.oplock_level = open.oplock_level;
+  }
+  if (durable_context && open.is_durable) {
+    if (open.durable_v2)
+      rsp.contexts.push_back(wire::DurableHandleResponseV2{
+          open.durable_timeout_ms, open.is_persistent ? wire::durable_flags::persistent : 0u});
+    else
+      rsp.contexts.push_back(wire::DurableHandleResponse{});
+  }
+  reply.file_id = rsp.file_id;
+  reply.body = std::move(rsp);
+  return reply;
+}
+
+Open& Connection::attach_open(std::uint64_t id, const Request& r) {
+  std::unique_ptr<Open> open = server_.take_detached(id);
+  open->detached = false;
+  ++open->scavenge_serial;  // the scavenger timer of the disconnect no longer applies
+  open->session_id = r.session->id;
+  open->tree_id = r.tree->id;
+  open->connection = weak_from_this();
+  open->channel_sequence = r.header.channel_sequence();
+  open->outstanding_requests = open->outstanding_pre_requests = 0;
+  if (open->lease) {
+    open->lease->connection = weak_from_this();
+    open->lease->session_id = open->session_id;
+    open->lease->tree_id = open->tree_id;
+    open->lease->path = open->file->path;
+  }
+  Open& ref = *open;
+  opens_[id] = std::move(open);
+  if (ref.is_persistent) server_.persist(ref);
+  return ref;
+}
+
+Reply Connection::reconnect_durable(Request& r, const wire::CreateRequest& req, std::uint64_t persistent_id,
+                                    const wire::DurableHandleReconnectV2* v2) {
+  const bool want_persistent = v2 != nullptr && (v2->flags & wire::durable_flags::persistent) != 0;
+  Open* open = server_.find_detached(persistent_id);
+  // 3.3.5.9.12: a persistent handle may be found by its CreateGuid.
+  if (open == nullptr && want_persistent && r.tree->share->config.continuously_available)
+    if (Open* byguid = server_.find_by_create_guid(client_guid_, v2->create_guid);
+        byguid != nullptr && byguid->detached && byguid->is_persistent)
+      open = byguid;
+  if (open == nullptr) {
+    // Attached somewhere (3.3.5.9.7: "Open.Session is not NULL") or unknown.
+    log_debug("durable reconnect of " + std::to_string(persistent_id) + ": no disconnected open");
+    return fail(st::OBJECT_NAME_NOT_FOUND);
+  }
+  // 3.3.5.9.7 / 3.3.5.9.12 checks. The lease context counts whatever
+  // RequestedOplockLevel says (smb2.durable-open.reopen2-lease).
+  const auto* lr = wire::find_context<wire::Lease>(req.contexts);
+  if (open->lease && open->lease->client_guid != client_guid_) return fail(st::OBJECT_NAME_NOT_FOUND);
+  if (open->file->share != r.tree->share) return fail(st::OBJECT_NAME_NOT_FOUND);
+  if (v2 != nullptr) {
+    if (open->is_persistent && !want_persistent) return fail(st::OBJECT_NAME_NOT_FOUND);
+    if (open->create_guid != v2->create_guid) return fail(st::OBJECT_NAME_NOT_FOUND);
+  }
+  if (!open->is_durable) return fail(st::OBJECT_NAME_NOT_FOUND);
+  if (open->lease) {
+    if (lr == nullptr || lr->lease_key != open->lease->key) return fail(st::OBJECT_NAME_NOT_FOUND);
+    if ((lr->version == wire::Lease::Version::v2) != open->lease->v2) return fail(st::OBJECT_NAME_NOT_FOUND);
+    if (!open->is_persistent && (open->lease->state & wire::lease_state::handle_caching) == 0)
+      return fail(st::OBJECT_NAME_NOT_FOUND);
+    // The name must be the lease's file (it may have been renamed since).
+    auto path = map_wire_path(req.name);
+    if (!open->delete_on_close && (!path || *path != open->file->path)) return fail(st::INVALID_PARAMETER);
+  } else {
+    if (lr != nullptr) return fail(st::OBJECT_NAME_NOT_FOUND);
+    if (!open->is_persistent && open->oplock_level != wire::oplock::batch) return fail(st::OBJECT_NAME_NOT_FOUND);
+  }
+  if (v2 != nullptr && !open->is_persistent && want_persistent) return fail(st::INVALID_PARAMETER);
+  if (open->durable_owner != r.session->user) return fail(st::ACCESS_DENIED);
+  if (open->fd < 0) {
+    // Loaded from the state store after a restart: opened again by path,
+    // confined to the share like every open.
+    const Share& share = *open->file->share;
+    open->fd = open_beneath(share.root_fd, open->file->path,
+                            open->is_directory() ? O_RDONLY | O_DIRECTORY
+                                                 : ((wants_write(open->granted_access) ||
+                                                     (open->granted_access & (acc::write_attributes | acc::write_ea))) &&
+                                                            !share.config.readonly
+                                                        ? O_RDWR
+                                                        : O_RDONLY));
+    if (open->fd < 0) {
+      log_warn("persistent open " + std::to_string(open->id) + " of " + share.config.name + ":/" +
+               open->file->path + " cannot be opened again");
+      open->fd = -1;
+      server_.close_detached(open->id);
+      return fail(st::OBJECT_NAME_NOT_FOUND);
+    }
+  }
+  Open& attached = attach_open(open->id, r);
+  log_debug("durable reconnect of open " + std::to_string(attached.id));
+  // MS-SMB2 3.3.5.9.7 / 3.3.5.9.12 Response Construction: the lease context
+  // only (Samba sends no durable context either; smb2.durable-open.reopen2-lease).
+  return answer_from_open(attached, wire::create_action::opened, false);
 }
 
 void Connection::close_open(std::uint64_t id) {
@@ -304,6 +551,30 @@ void Connection::close_open(std::uint64_t id) {
   if (it == opens_.end()) return;
   std::unique_ptr<Open> open = std::move(it->second);
   opens_.erase(it);
+  release_open(server_, std::move(open));
+}
+
+void Connection::release_opens(std::optional<std::uint64_t> session_id) {
+  std::vector<std::uint64_t> ids;
+  for (const auto& [id, open] : opens_)
+    if (!session_id || open->session_id == *session_id) ids.push_back(id);
+  for (const auto id : ids) {
+    const auto it = opens_.find(id);
+    if (it == opens_.end()) continue;
+    if (!it->second->is_durable) {
+      close_open(id);
+      continue;
+    }
+    end_pending_for_open(id);
+    std::unique_ptr<Open> open = std::move(it->second);
+    opens_.erase(it);
+    server_.detach_open(std::move(open));
+  }
+}
+
+void release_open(Server& server, std::unique_ptr<Open> open) {
+  server.forget_create_guid(*open);
+  if (open->is_persistent) server.unpersist(*open);
   std::shared_ptr<FileState> file = open->file;
   if (open->delete_on_close) file->delete_pending = true;
   const auto removed = std::erase_if(file->locks, [&](const ByteRangeLock& l) { return l.owner == open.get(); });
@@ -311,7 +582,7 @@ void Connection::close_open(std::uint64_t id) {
   if (removed > 0) wake_lock_waiters(*file);
   if (!file->create_waiters.empty()) wake_create_waiters(*file);
   // MS-FSA 2.1.5.4: the last close of a file with a pending delete removes it.
-  if (!file->delete_pending || file.use_count() > 1 || file->path.empty()) return;
+  if (!file->delete_pending || !file->opens.empty() || file->path.empty()) return;
   const int parent = open_beneath(file->share->root_fd, parent_of(file->path), O_PATH | O_DIRECTORY);
   if (parent < 0) return;
   if (::unlinkat(parent, leaf_of(file->path).c_str(), file->is_directory ? AT_REMOVEDIR : 0) != 0)
@@ -419,7 +690,11 @@ Reply Connection::handle_write(Request& r) {
     }
     done += static_cast<std::size_t>(n);
   }
-  if (req.flags & wire::write_flags::write_through) ::fdatasync(open->fd);
+  // On stable storage before the answer (MS-SMB2 3.3.5.13 WRITE_THROUGH;
+  // on a CA share the client counts on it across a crash).
+  if ((req.flags & wire::write_flags::write_through) && ::fdatasync(open->fd) != 0 &&
+      open->file->share->config.continuously_available)
+    return fail(status_from_errno(errno));
   Reply reply;
   wire::WriteResponse rsp;
   rsp.count = static_cast<std::uint32_t>(done);

@@ -410,6 +410,9 @@ Reply Connection::handle_set_info(Request& r) {
       ::close(new_parent);
       if (status != st::SUCCESS) return fail(status);
       open->file->path = *target;
+      // Persistent opens of the file keep their (new) path in the store.
+      for (const Open* o : open->file->opens)
+        if (o->is_persistent) server_.persist(*o);
       // A rename ends other clients' handle caching (smb2.lease.v2_rename).
       for (Open* o : std::vector<Open*>{open->file->opens.begin(), open->file->opens.end()})
         if (o != open && (o->lease == nullptr || o->lease != open->lease) &&

@@ -112,6 +112,30 @@ bool Connection::break_for_create(FileState& file, const Lease* own, std::uint32
   return delay;
 }
 
+bool Connection::drop_detached_conflicts(FileState& file, const Lease* own, std::uint32_t access, std::uint32_t share,
+                                         bool overwrite) {
+  if (is_stat_open(access, false)) return false;
+  const bool lease_stat = is_stat_open(access, true);
+  std::vector<std::uint64_t> doomed;
+  for (const Open* o : file.opens) {
+    // A persistent open keeps its place; its caching is lowered by
+    // break_caching() when a break reaches it (3.3.4.7).
+    if (!o->detached || o->is_persistent) continue;
+    if (own != nullptr && o->lease.get() == own) continue;
+    const bool clash = sharing_violation(*o, access, share);
+    if (o->lease != nullptr && lease_stat && !clash) continue;
+    const std::uint32_t held = caching_of(*o);
+    std::uint32_t to = held & ~(clash ? ls::handle_caching : ls::write_caching);
+    if (overwrite) to &= ~(ls::handle_caching | ls::read_caching);
+    if (clash || (held & ~to) != 0) doomed.push_back(o->id);
+  }
+  for (const auto id : doomed) {
+    log_debug("open " + std::to_string(id) + " (disconnected, durable) closed by a conflicting open");
+    server_.close_detached(id);
+  }
+  return !doomed.empty();
+}
+
 void Connection::break_read_caching(const Open& writer) {
   std::vector<Open*> holders{writer.file->opens.begin(), writer.file->opens.end()};
   for (Open* o : holders) {
@@ -157,6 +181,12 @@ void Connection::break_caching(Open& holder, std::uint32_t to, bool bump_epoch) 
     if (!ack || !c) {
       lease.state = to;
       lease.breaking = false;
+      server_.persist_lease(lease);
+      // MS-SMB2 3.3.4.7: nobody to tell; a disconnected durable open that
+      // loses H goes (a persistent one keeps the lowered state).
+      if (!c && (to & ls::handle_caching) == 0)
+        for (const Open* o : holder.file->opens)
+          if (o->lease == holder.lease && o->detached && !o->is_persistent) server_.close_detached_later(o->id);
       return;
     }
     asio::co_spawn(socket_.get_executor(),
@@ -178,6 +208,8 @@ void Connection::break_caching(Open& holder, std::uint32_t to, bool bump_epoch) 
   }
   if (!c) {
     holder.oplock_level = target;
+    // MS-SMB2 3.3.4.6: a disconnected durable open loses its batch oplock: it goes.
+    if (holder.detached && !holder.is_persistent) server_.close_detached_later(holder.id);
     return;
   }
   holder.oplock_breaking = true;
@@ -288,6 +320,7 @@ Reply Connection::handle_oplock_break(Request& r) {
           : wire::oplock::none;
   open->oplock_level = level;
   open->oplock_breaking = false;
+  if (open->is_persistent) server_.persist(*open);
   Reply reply;
   reply.body = wire::OplockBreak{level, ack->file_id};
   auto file = open->file;
@@ -320,6 +353,7 @@ Reply Connection::handle_lease_break_ack(const wire::LeaseBreakAck& ack) {
   } else {
     lease->breaking = false;
   }
+  server_.persist_lease(*lease);  // before the acknowledgment is answered (failover.md section 12)
   Reply reply;
   reply.body = wire::LeaseBreakAck{0, ack.lease_key, ack.lease_state, 0};
   if (auto file = server_.find_file_state(lease->file)) wake_create_waiters(*file);

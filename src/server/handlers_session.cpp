@@ -162,6 +162,11 @@ Reply Connection::handle_negotiate(Request& r) {
   if (dialect_ != Dialect::smb202) server_capabilities_ |= wire::global_caps::large_mtu | wire::global_caps::leasing;
   if (wire::is_smb3(dialect_) && dialect_ != Dialect::smb311 && cipher_ != crypto::Cipher::none)
     server_capabilities_ |= wire::global_caps::encryption;
+  // MS-SMB2 3.3.5.4: persistent handles when the client offers them and a
+  // share is continuously available.
+  if (wire::is_smb3(dialect_) && (req.capabilities & wire::global_caps::persistent_handles) != 0 &&
+      server_.any_continuously_available_share())
+    server_capabilities_ |= wire::global_caps::persistent_handles;
 
   auto rsp = base_response(server_, dialect_, server_security_mode_, server_capabilities_);
   rsp.negotiate_contexts = std::move(contexts);
@@ -248,13 +253,17 @@ void Connection::expire_session(std::uint64_t session_id, const std::string& use
   if (session == nullptr || session->state != Session::State::valid || session->user != user) return;
   log_info("connection from " + peer_ + ": session " + std::to_string(session_id) +
            " replaced by a reconnect of " + user);
-  close_tree_opens(session_id, std::nullopt);
+  // MS-SMB2 3.3.5.5.3 -> 3.3.7.1: its durable opens wait, detached, for the
+  // new session's DHnC/DH2C; the others close.
+  release_opens(session_id);
   server_.unregister_session(session_id);
   sessions_.erase(session_id);
 }
 
 Reply Connection::handle_logoff(Request& r) {
-  close_tree_opens(r.session->id, std::nullopt);
+  // Durable opens survive a LOGOFF, detached, for a DHnC/DH2C from a new
+  // session (Samba; smb2.durable-open.reopen4); the others close.
+  release_opens(r.session->id);
   Reply reply;
   reply.body = wire::LogoffResponse{};
   return reply;
@@ -298,7 +307,11 @@ Reply Connection::handle_tree_connect(Request& r) {
   wire::TreeConnectResponse rsp;
   rsp.share_type = wire::share_type::disk;
   rsp.share_flags = wire::share_flags::manual_caching | (tree.encrypt_data ? wire::share_flags::encrypt_data : 0u);
-  rsp.capabilities = 0;
+  // MS-SMB2 3.3.5.7: a CA share says so (3.x), and clients then ask for
+  // persistent handles on it.
+  rsp.capabilities = share->config.continuously_available && wire::is_smb3(dialect_)
+                         ? wire::share_caps::continuous_availability
+                         : 0u;
   rsp.maximal_access = tree.maximal_access;
   reply.body = rsp;
   return reply;

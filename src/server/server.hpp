@@ -8,11 +8,14 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 
 #include "auth/ntlm.hpp"
 #include "server/config.hpp"
+#include "server/faults.hpp"
 #include "server/state.hpp"
+#include "server/state_store.hpp"
 #include "smbx/expected.hpp"
 #include "wire/types.hpp"
 
@@ -50,7 +53,9 @@ class Server {
   const wire::Guid& server_guid() const { return server_guid_; }
   std::uint64_t start_time() const { return start_time_; }
   std::uint64_t allocate_session_id() { return next_session_id_++; }
-  std::uint64_t allocate_file_id() { return next_file_id_++; }
+  // FileIds are never reused, not even across restarts when there is a
+  // state store (ranges reserved in it).
+  std::uint64_t allocate_file_id();
 
   // The shared state of the file with this key, made on first use.
   std::shared_ptr<FileState> file_state(const FileKey& key, const Share* share, const std::string& path,
@@ -81,6 +86,45 @@ class Server {
     connections_.push_back(c);
   }
   std::vector<std::shared_ptr<Connection>> connections();
+  // Fault injection (control request "fault ...", faults.hpp).
+  Faults& faults() { return faults_; }
+
+  // MS-SMB2 3.3.1.5 GlobalOpenTable, the part no connection holds: durable
+  // and persistent opens whose connection or session went away (3.3.7.1,
+  // 3.3.5.5.3), until a DHnC/DH2C reattaches them or the durable scavenger
+  // closes them (3.3.6.2).
+  void detach_open(std::unique_ptr<Open> open);
+  Open* find_detached(std::uint64_t id) const;
+  std::unique_ptr<Open> take_detached(std::uint64_t id);
+  void close_detached(std::uint64_t id);
+  // Closes it from the io_context's queue (callers iterating over opens).
+  void close_detached_later(std::uint64_t id);
+  void scavenge(std::uint64_t id, std::uint64_t serial);
+  const std::map<std::uint64_t, std::unique_ptr<Open>>& detached_opens() const { return detached_; }
+  // (ClientGuid, CreateGuid) -> open, attached or not (MS-SMB2 3.3.5.9.10
+  // replay detection, 3.3.5.9.12 persistent reconnect by CreateGuid).
+  Open* find_by_create_guid(const wire::Guid& client_guid, const wire::Guid& create_guid) const;
+  void register_create_guid(Open& open);
+  void forget_create_guid(const Open& open);
+  // DH2Q creates waiting for an oplock or lease break (Samba's replay cache).
+  void set_create_in_progress(const wire::Guid& client_guid, const wire::Guid& create_guid, bool in_progress) {
+    if (in_progress) creates_in_progress_.insert({client_guid, create_guid});
+    else creates_in_progress_.erase({client_guid, create_guid});
+  }
+  bool create_in_progress(const wire::Guid& client_guid, const wire::Guid& create_guid) const {
+    return creates_in_progress_.count({client_guid, create_guid}) != 0;
+  }
+  // Persistent opens in the state store (MS-SMB2 3.3.1.10 with IsPersistent;
+  // no-ops without --state-dir). persist() writes the whole record again.
+  void persist(const Open& open);
+  void unpersist(const Open& open);
+  // Every persistent open holding this lease (its state changed).
+  void persist_lease(const Lease& lease);
+  // Startup: every stored open becomes a detached persistent open.
+  void load_persistent_opens();
+  bool any_continuously_available_share() const;
+  // The state store (--state-dir), or null without one.
+  StateStore* store() { return store_.get(); }
 
  private:
   Server(asio::io_context& io, ServerConfig config);
@@ -90,6 +134,7 @@ class Server {
 
   asio::io_context& io_;
   ServerConfig config_;
+  Faults faults_{io_};
   std::vector<std::unique_ptr<Share>> shares_;
   std::map<std::u16string, auth::NtHash> users_;  // keyed by the upper-cased user name
   std::optional<asio::ip::tcp::acceptor> acceptor_;
@@ -104,6 +149,11 @@ class Server {
   std::map<std::uint64_t, std::weak_ptr<Connection>> sessions_;
   std::map<std::pair<wire::Guid, wire::Guid>, std::weak_ptr<Lease>> leases_;
   std::vector<std::weak_ptr<Connection>> connections_;
+  std::map<std::uint64_t, std::unique_ptr<Open>> detached_;
+  std::map<std::pair<wire::Guid, wire::Guid>, Open*> by_create_guid_;
+  std::set<std::pair<wire::Guid, wire::Guid>> creates_in_progress_;
+  std::uint64_t file_id_limit_ = 0;  // with a store: one past the reserved range
+  std::unique_ptr<StateStore> store_;
 };
 
 }  // namespace smbx::server

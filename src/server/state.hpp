@@ -3,6 +3,8 @@
 // thread.
 #pragma once
 
+#include <array>
+#include <chrono>
 #include <compare>
 #include <cstdint>
 #include <map>
@@ -107,6 +109,33 @@ struct Open {
   std::uint64_t position = 0;  // FilePositionInformation
   std::uint32_t mode = 0;      // FileModeInformation
   bool is_directory() const { return file->is_directory; }
+
+  // Durability (MS-SMB2 3.3.1.10): a durable open outlives its connection,
+  // detached (no connection, session or tree) in the server's table until a
+  // DHnC/DH2C reattaches it or its scavenger deadline passes (3.3.6.2).
+  bool is_durable = false;
+  bool is_persistent = false;      // granted on a CA share (DH2Q with PERSISTENT)
+  bool durable_v2 = false;         // granted through DH2Q
+  bool replay_eligible = false;    // Open.IsReplayEligible (3.3.5.9.10)
+  bool has_create_guid = false;    // in the server's (ClientGuid, CreateGuid) table
+  wire::Guid create_guid{};        // Open.CreateGuid; zero for DHnQ opens
+  wire::Guid client_guid{};        // Open.ClientGuid
+  std::string durable_owner;       // Open.DurableOwner: the user name
+  std::uint32_t durable_timeout_ms = 0;  // Open.DurableOpenTimeout
+  std::uint32_t desired_access = 0;      // as requested (STATUS_CONTEXT_MISMATCH checks, the store)
+  std::uint32_t create_options = 0;
+  std::uint32_t create_action = 0;       // what the create did, for a replayed create's response
+  bool detached = false;                 // Open.Connection == NULL
+  std::uint64_t scavenge_serial = 0;     // which scavenger timer is current
+  std::chrono::steady_clock::time_point scavenge_at{};
+  // MS-SMB2 3.3.5.2.10 / 3.3.4.1: Open.ChannelSequence and the request counts.
+  std::uint16_t channel_sequence = 0;
+  std::uint64_t outstanding_requests = 0;
+  std::uint64_t outstanding_pre_requests = 0;
+  // MS-SMB2 3.3.1.10 Open.LockSequenceArray (3.3.5.14): entry i is for
+  // LockSequenceIndex i + 1; 0 when unused, else 0x100 | LockSequenceNumber
+  // (the encoding of PersistentOpen::lock_sequences).
+  std::array<std::uint16_t, 64> lock_sequences{};
 
   Open() = default;
   Open(const Open&) = delete;

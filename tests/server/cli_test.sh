@@ -1,6 +1,8 @@
 #!/bin/bash
 # smbxd's command line: clear errors for bad options, a missing share path and
-# a port in use; a clean exit on SIGTERM and on SIGINT.
+# a port in use; the state store (--state-dir, ca shares): its errors, the
+# directory made 0700, one smbxd per state dir, FileId ranges across a kill -9;
+# a clean exit on SIGTERM and on SIGINT.
 set -u
 source "$(dirname "$0")/lib.sh"
 mkdir -p "$work/share"
@@ -27,6 +29,49 @@ expect_error "bad user" "expected USER:PASSWORD" --share "s=$work/share" --user 
 expect_error "bad port" "port '99999'" --listen 127.0.0.1:99999 --share "s=$work/share" --user u:p
 expect_error "bad address" "not an IP address" --listen nohost:445 --share "s=$work/share" --user u:p
 expect_error "bad log level" "--log loud" --log loud --share "s=$work/share" --user u:p
+# The state store (--state-dir, ca shares).
+expect_error "ca share without state dir" "share s is continuously available \\(ca\\) but no --state-dir" \
+  --share "s=$work/share,ca" --user u:p
+expect_error "state dir is a file" "prepare --state-dir $work/a-file: .*not a directory" \
+  --state-dir "$work/a-file" --share "s=$work/share,ca" --user u:p
+expect_error "state dir parent missing" "prepare --state-dir $work/no/state: .*No such file or directory" \
+  --state-dir "$work/no/state" --share "s=$work/share,ca" --user u:p
+mkdir -p "$work/foreign"
+printf 'not a database %.0s' $(seq 300) >"$work/foreign/smbxd-state.sqlite"
+expect_error "state store not SQLite" "$work/foreign/smbxd-state.sqlite: .*not a database" \
+  --state-dir "$work/foreign" --share "s=$work/share,ca" --user u:p
+expect_error "config file ca without state dir" "share ha is continuously available" \
+  --config <(printf '[ha]\npath = %s\ncontinuously available = yes\n' "$work/share") --user u:p
+
+# A missing state dir is created mode 0700; a second smbxd on the same state
+# dir is refused while the first holds it.
+start_smbxd --share "s=$work/share,ca" --state-dir "$work/state"
+[[ $(stat -c %a "$work/state") == 700 ]] || fail "state dir mode is $(stat -c %a "$work/state"), expected 700"
+[[ -s $work/state/smbxd-state.sqlite ]] || fail "no state store in $work/state"
+note "state dir created 0700 with $(ls "$work/state" | tr '\n' ' ')"
+expect_error "state dir in use" "$work/state/smbxd-state.sqlite: .*locked" \
+  --listen 127.0.0.1:446 --state-dir "$work/state" --share "s=$work/share,ca" --user u:p
+# FileIds come from ranges reserved in the store (4096 at a time), so a
+# restarted server never reuses one: each run that opens a file reserves the
+# next range, also when the run ends with kill -9.
+have_sqlite=""
+command -v sqlite3 >/dev/null && command -v smbclient >/dev/null && have_sqlite=1
+next_file_id() { sqlite3 "$work/state/smbxd-state.sqlite" 'SELECT next FROM file_ids;'; }
+[[ -n $have_sqlite ]] && { smbclient_run s ls >/dev/null || fail "smbclient ls on the ca share"; }
+kill -KILL "$smbxd_pid"; wait "$smbxd_pid" 2>/dev/null
+if [[ -n $have_sqlite ]]; then
+  first=$(next_file_id)
+  [[ $first == 4097 ]] || fail "after one run the store's next FileId is '$first', expected 4097"
+fi
+start_smbxd --share "s=$work/share,ca" --state-dir "$work/state"
+[[ -n $have_sqlite ]] && { smbclient_run s ls >/dev/null || fail "smbclient ls after the restart"; }
+note "restart after kill -9 on the same state dir: ok"
+kill -TERM "$smbxd_pid"; wait "$smbxd_pid" 2>/dev/null
+if [[ -n $have_sqlite ]]; then
+  second=$(next_file_id)
+  [[ $second == 8193 ]] || fail "after the restart the store's next FileId is '$second', expected 8193"
+  note "FileId ranges: next $first after the first run, $second after the restart"
+fi
 
 start_smbxd --share "s=$work/share"
 expect_error "port in use" "listen on 127.0.0.1:445: .*Address already in use" \

@@ -219,7 +219,8 @@ void run(const std::function<asio::awaitable<void>(Peer&)>& server,
                                   .dialects = {wire::Dialect::smb311},
                                   .connect_timeout = 5'000ms,
                                   .request_timeout = 5'000ms,
-                                  .pending_timeout = 5'000ms};
+                                  .pending_timeout = 5'000ms,
+                                  .client_guid = std::nullopt};
   asio::co_spawn(
       io,
       [&]() -> asio::awaitable<void> {

@@ -73,6 +73,9 @@ MountStatus sample_status() {
   s.cached_inodes = 17;
   s.requests_in_flight = 1;
   s.reconnects = 3;
+  s.handles_reopened = 8;
+  s.handles_lost = 9;
+  s.requests_replayed = 10;
   s.lease_breaks = 4;
   s.bytes_read = 5;
   s.bytes_written = 6;
@@ -98,7 +101,8 @@ TEST_CASE("status lines name every counter") {
   const std::vector<std::string> want = {
       "mountpoint: /mnt/x", "server: 127.0.0.1:445", "share: plain",     "dialect: 3.1.1",
       "signing: AES-GMAC",  "cipher: none",          "open handles: 2", "cached inodes: 17",
-      "requests in flight: 1", "reconnects: 3",      "lease breaks: 4", "bytes read: 5",
+      "requests in flight: 1", "connection: up",     "reconnects: 3",   "handles reopened: 8",
+      "handles lost: 9",    "requests replayed: 10", "lease breaks: 4", "bytes read: 5",
       "bytes written: 6",   "fuse requests: 7"};
   CHECK(lines == want);
   auto sealed = sample_status();

@@ -410,3 +410,35 @@ TEST_CASE("mount exit codes for connect and mount failures") {
                              .detail = "x"}) == MountExit::failure);
   CHECK(static_cast<int>(MountExit::failure) == 32);
 }
+
+TEST_CASE("failover options: hard/soft, handletimeout, persistenthandles, echo_interval reach the client") {
+  auto hard = parse({"//h/s", "/m"});
+  REQUIRE(hard);
+  CHECK(hard->client.recover);
+  CHECK(hard->client.hard);  // hard is the default
+  CHECK(hard->client.handle_timeout == 60000);
+  CHECK(hard->client.recovery_timeout == std::chrono::milliseconds{60000});
+  CHECK_FALSE(hard->client.persistent_handles.has_value());
+  CHECK(hard->client.echo_interval == std::chrono::milliseconds{60000});
+  // hard: a slow answer is waited for; the ECHO keep-alive finds a dead peer.
+  CHECK(hard->client.request_timeout > std::chrono::hours{24});
+
+  auto soft = with_options("soft,handletimeout=5000,persistenthandles,echo_interval=7");
+  REQUIRE(soft);
+  CHECK_FALSE(soft->client.hard);
+  CHECK(soft->client.handle_timeout == 5000);
+  CHECK(soft->client.recovery_timeout == std::chrono::milliseconds{5000});
+  CHECK(soft->client.request_timeout == std::chrono::milliseconds{5000});
+  CHECK(soft->client.persistent_handles == std::optional<bool>{true});
+  CHECK(soft->client.echo_interval == std::chrono::milliseconds{7000});
+
+  auto server_default = with_options("soft,handletimeout=0,nopersistenthandles");
+  REQUIRE(server_default);
+  CHECK(server_default->client.handle_timeout == 0);
+  CHECK(server_default->client.recovery_timeout == std::chrono::milliseconds{60000});
+  CHECK(server_default->client.persistent_handles == std::optional<bool>{false});
+
+  CHECK(error_of(with_options("handletimeout=960001")).starts_with("bad value for handletimeout: \"960001\""));
+  CHECK(error_of(with_options("handletimeout=x")).starts_with("bad value for handletimeout"));
+  CHECK_FALSE(with_options("persistenthandles=1"));
+}

@@ -116,7 +116,7 @@ TEST_CASE("config file errors name the file and the line") {
   CHECK(error_of("[a b]\npath = /a\n").find("has a character clients cannot use") != std::string::npos);
   CHECK(error_of("[global]\nlog level = loud\n") == "smbxd.conf:2: log level 'loud': expected error, warn, info or debug");
   CHECK(error_of("[global]\nuser = nocolon\n") == "smbxd.conf:2: user: expected USER:PASSWORD");
-  CHECK(error_of("[s]\nfoo = 1\n") == "smbxd.conf:2: unknown share parameter 'foo' (path, encrypt, read only)");
+  CHECK(error_of("[s]\nfoo = 1\n") == "smbxd.conf:2: unknown share parameter 'foo' (path, encrypt, read only, continuously available)");
 }
 
 TEST_CASE("flags override the config file") {

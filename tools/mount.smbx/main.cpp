@@ -48,7 +48,8 @@ constexpr const char* kUsage =
     "usage: mount.smbx //server[:port]/share MOUNTPOINT [-sfnv] [-N NS] [-o OPTIONS] [--log FILE]\n"
     "  -o OPTIONS   comma-separated mount options (username=, password=, credentials=FILE, domain=,\n"
     "               vers=, seal, port=, uid=, gid=, file_mode=, dir_mode=, ro, rw, actimeo=, cache=,\n"
-    "               rsize=, wsize=, soft, hard, echo_interval=, nobrl, mfsymlinks, ...)\n"
+    "               rsize=, wsize=, soft, hard, handletimeout=, persistenthandles, echo_interval=,\n"
+    "               nobrl, mfsymlinks, ...)\n"
     "  -f           stay in the foreground and log to standard error\n"
     "  -v           say what was negotiated\n"
     "  -s           sloppy: ignore unknown options (with a warning)\n"
@@ -147,6 +148,7 @@ int serve(MountOptions options, Reporter& reporter) {
   };
 
   auto main_task = [&]() -> asio::awaitable<void> {
+    options.client.failover_log = [](const std::string& line) { log_line(LOG_NOTICE, line); };
     auto client = co_await smbx::Client::connect(options.client);
     if (!client) {
       failed(client.error());

@@ -25,9 +25,12 @@ int main(int argc, char** argv) {
   unsigned break_timeout = 0;
   app.add_option("--config", config_file, "INI file (smb.conf style) with the same settings; flags override it");
   app.add_option("--listen", listen, "ADDR:PORT to listen on (default 127.0.0.1:445)");
-  app.add_option("--share", shares, "NAME=PATH[,encrypt][,readonly]; repeat for more shares");
+  app.add_option("--share", shares,
+                 "NAME=PATH[,encrypt][,readonly][,ca]; repeat for more shares (ca: continuously available, "
+                 "persistent handles; needs --state-dir)");
   app.add_option("--user", users, "USER:PASSWORD; repeat for more users");
-  app.add_option("--state-dir", state_dir, "directory for server state (reserved for durable handles)");
+  app.add_option("--state-dir", state_dir,
+                 "directory for the state store (persistent handles, FileIds); created mode 0700 when missing");
   app.add_option("--control", control, "Unix socket for smbxctl (created mode 0600)");
   app.add_option("--log", log_level, "error, warn, info or debug (default info)");
   app.add_option("--break-timeout", break_timeout,
@@ -74,6 +77,7 @@ int main(int argc, char** argv) {
   if (break_timeout != 0) config.break_timeout_ms = break_timeout;
   if (config.shares.empty()) return usage("--share is required (or a [NAME] share section in --config)");
   if (config.users.empty()) return usage("--user is required (or 'user =' in the [global] section of --config)");
+  if (auto ok = check_config(config); !ok) return usage(ok.error().detail);
   const auto level = parse_log_level(config.log_level);
   if (!level) return usage("--log " + config.log_level + ": expected error, warn, info or debug");
   set_log_level(*level);
