@@ -168,6 +168,10 @@ class File {
   std::shared_ptr<client::Tree> tree_;
   std::string path_;
   std::shared_ptr<client::Open> open_record_;  // FileId, CreateGuid, lease: what a reconnect needs
+  // read_directory(): entries returned since the last restart, and the
+  // handle's reopen count they came from.
+  std::uint64_t listed_ = 0;
+  std::uint32_t listing_reopens_ = 0;
   OpenReply reply_;
   bool open_ = false;
   // From the Share's ClientOptions: bytes per READ/WRITE (capped by the

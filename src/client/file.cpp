@@ -406,6 +406,7 @@ asio::awaitable<Expected<void>> File::lock(std::uint64_t offset, std::uint64_t l
   auto r = co_await call_ok(tree, tree.request(wire::Command::lock, req), open_record_,
                             "lock " + where(tree, path_) + range(offset, length));
   if (!r) co_return Unexpected{r.error()};
+  ++open_record_->locks_held;
   co_return Expected<void>{};
 }
 
@@ -420,6 +421,7 @@ asio::awaitable<Expected<void>> File::unlock(std::uint64_t offset, std::uint64_t
   auto r = co_await call_ok(tree, tree.request(wire::Command::lock, req), open_record_,
                             "unlock " + where(tree, path_) + range(offset, length));
   if (!r) co_return Unexpected{r.error()};
+  if (open_record_->locks_held > 0) --open_record_->locks_held;
   co_return Expected<void>{};
 }
 
@@ -429,6 +431,17 @@ asio::awaitable<Expected<std::vector<FileInfo>>> File::read_directory(bool resta
   const std::string action = "list " + where(tree, path_);
   const std::uint32_t length = std::min(kInfoBufferSize, tree.connection().negotiated().max_transact_size);
   std::vector<FileInfo> out;
+  // A handle opened again by path after a reconnect (a directory is never
+  // durable) starts its enumeration over: skip what was already returned so
+  // the caller sees no entry twice.
+  std::uint64_t skip = 0;
+  if (restart) {
+    listed_ = 0;
+  } else if (open_record_->reopened_by_path != listing_reopens_) {
+    restart = true;
+    skip = listed_;
+  }
+  listing_reopens_ = open_record_->reopened_by_path;
   for (bool first = true;; first = false) {
     wire::QueryDirectoryRequest req{
         .file_information_class = wire::fscc::file_info_class::file_id_both_directory_information,
@@ -445,10 +458,18 @@ asio::awaitable<Expected<std::vector<FileInfo>>> File::read_directory(bool resta
     if (!entries) co_return Unexpected{entries.error()};
     for (const auto& e : *entries) {
       if (e.file_name == u"." || e.file_name == u"..") continue;
+      if (skip > 0) {
+        --skip;
+        continue;
+      }
       out.push_back(client::info_from_entry(e));
     }
-    // A batch of only "." and ".." is not the end: ask for the next one.
-    if (!out.empty()) co_return out;
+    // A batch of only "." and ".." (or of entries already returned) is not
+    // the end: ask for the next one.
+    if (!out.empty()) {
+      listed_ += out.size();
+      co_return out;
+    }
   }
 }
 
@@ -545,14 +566,7 @@ asio::awaitable<Expected<File>> Files::open(OpenRequest request) {
   // 3.x uses the v2 context (epochs, parent key), 2.1 the v1 one.
   const bool lease = request.lease_key && dialect_at_least(tree, wire::Dialect::smb210) &&
                      (n.server_capabilities & wire::global_caps::leasing) != 0;
-  auto open = std::make_shared<client::Open>();
-  open->path = request.path;
-  open->name = req.name;
-  open->desired_access = req.desired_access;
-  open->share_access = req.share_access;
-  open->disposition = req.create_disposition;
-  open->create_options = req.create_options;
-  open->attributes = req.file_attributes;
+  auto open = client::make_open_record(request.path, req);
   if (lease) {
     req.requested_oplock_level = wire::oplock::lease;
     open->lease_key = *request.lease_key;

@@ -38,6 +38,13 @@ struct Open {
   wire::FileId file_id{};   // current; replaced by each reconnect
   bool lost = false;        // the server no longer knows it: calls fail (ESTALE), CLOSE succeeds
   bool closed = false;      // CLOSE answered: no longer reopened
+  // Byte-range locks held through this handle (LOCK granted minus UNLOCK
+  // answered). A handle that holds some cannot be reopened by path after a
+  // reconnect: the locks would be gone while the application thinks it has them.
+  std::uint32_t locks_held = 0;
+  // Times the handle was opened again by path (not reclaimed): a directory
+  // enumeration in progress restarts on the new handle (File::read_directory).
+  std::uint32_t reopened_by_path = 0;
   // MS-SMB2 3.2.4.19 / 3.3.5.14: LOCK replay detection on durable handles. One
   // 4-bit sequence number per bucket (index 1..64); a resent LOCK keeps its pair.
   std::array<std::uint8_t, 64> lock_sequence{};

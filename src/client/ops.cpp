@@ -59,8 +59,7 @@ wire::CreateRequest create_request(std::string_view path, const OpenParams& p) {
   return req;
 }
 
-asio::awaitable<Expected<Opened>> open_file(Tree& tree, std::string_view path, OpenParams p, std::string_view verb) {
-  auto req = create_request(path, p);
+std::shared_ptr<Open> make_open_record(std::string_view path, const wire::CreateRequest& req) {
   auto open = std::make_shared<Open>();
   open->path = std::string{path};
   open->name = req.name;
@@ -69,6 +68,12 @@ asio::awaitable<Expected<Opened>> open_file(Tree& tree, std::string_view path, O
   open->disposition = req.create_disposition;
   open->create_options = req.create_options;
   open->attributes = req.file_attributes;
+  return open;
+}
+
+asio::awaitable<Expected<Opened>> open_file(Tree& tree, std::string_view path, OpenParams p, std::string_view verb) {
+  auto req = create_request(path, p);
+  auto open = make_open_record(path, req);
   auto r = co_await tree.call(tree.request(wire::Command::create, req));
   if (!r) co_return Unexpected{r.error()};
   if (r->status() != wire::status::SUCCESS)

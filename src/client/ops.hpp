@@ -46,6 +46,8 @@ struct OpenParams {
   std::uint32_t attributes = 0;
 };
 
+// The record of an open about to be made with `req` (everything a reconnect repeats).
+std::shared_ptr<Open> make_open_record(std::string_view path, const wire::CreateRequest& req);
 wire::CreateRequest create_request(std::string_view path, const OpenParams& p);
 
 // CREATE; a failure status becomes status_error(status, "<verb> //host/share/path").

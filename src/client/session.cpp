@@ -5,6 +5,7 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <algorithm>
 #include <type_traits>
 
 #include "auth/spnego.hpp"
@@ -116,6 +117,7 @@ asio::awaitable<Expected<std::shared_ptr<Session>>> Session::setup(std::shared_p
   session->client_guid_ = connection->negotiated().client_guid;
   session->install_handlers(*connection);
   session->install_lost_handler();
+  if (connection->is_dead()) session->connection_lost(session->generation_);
   if (recovery.enabled && recovery.echo_interval.count() > 0) {
     session->echo_timer_ = std::make_shared<asio::steady_timer>(session->executor_);
     std::weak_ptr<Session> weak = session;
@@ -304,14 +306,47 @@ asio::awaitable<Expected<void>> Session::wait_recovered(std::uint64_t generation
   co_return Expected<void>{};
 }
 
+namespace {
+
+constexpr std::chrono::milliseconds kRefusedRetry{30'000};
+
+// The logon or the tree connect was refused (not a network failure).
+bool is_refusal(const Error& e) {
+  if (e.kind == ErrorKind::auth) return true;
+  if (e.kind != ErrorKind::status) return false;
+  switch (e.status) {
+    case wire::status::LOGON_FAILURE:
+    case wire::status::WRONG_PASSWORD:
+    case wire::status::ACCOUNT_RESTRICTION:
+    case wire::status::PASSWORD_EXPIRED:
+    case wire::status::ACCOUNT_DISABLED:
+    case wire::status::ACCOUNT_LOCKED_OUT:
+    case wire::status::ACCESS_DENIED:
+    case wire::status::BAD_NETWORK_NAME:
+      return true;
+    default:
+      return false;
+  }
+}
+
+}  // namespace
+
 // One coroutine per Session (connection_lost starts it once per loss): first
 // attempt at once, then a backoff, until the session is back or shut down.
 asio::awaitable<void> Session::recover(std::shared_ptr<Session> self) {
+  bool refused = false;
   for (unsigned attempt = 0; self->state_ == SessionState::recovering; ++attempt) {
-    if (attempt > 0) co_await sleep_for(recovery_backoff(attempt));
+    // A server that refuses the logon or the share will not change its mind
+    // in 500 ms; retrying that fast would also lock a domain account out.
+    if (attempt > 0) co_await sleep_for(refused ? kRefusedRetry : recovery_backoff(attempt));
     if (self->state_ != SessionState::recovering) break;
     auto done = co_await self->recover_once();
     if (done) break;
+    const bool now_refused = is_refusal(done.error());
+    if (now_refused && !refused)
+      self->log("reconnect refused: " + describe(done.error()) + "; trying again every " +
+                std::to_string(kRefusedRetry.count() / 1000) + " s");
+    refused = now_refused;
   }
 }
 
@@ -368,6 +403,8 @@ asio::awaitable<Expected<void>> Session::recover_once() {
       std::to_string(counters_.handles_reopened) + ", lost " + std::to_string(counters_.handles_lost) + " in all)");
   state_ = SessionState::up;
   wake_waiters();
+  // The new connection may have died before its handler was in place.
+  if (connection_->is_dead()) connection_lost(generation_);
   co_return Expected<void>{};
 }
 
@@ -500,6 +537,10 @@ asio::awaitable<Expected<Response>> Tree::call(Request request, std::shared_ptr<
     return *deadline;
   };
   unsigned busy = 0;
+  // Set once a send may have reached the server without its answer coming
+  // back (the connection died); not by SERVER_UNAVAILABLE/FILE_NOT_AVAILABLE,
+  // which say the request did not run.
+  bool maybe_executed = false;
   while (true) {
     if (session->state() == SessionState::closed)
       co_return Unexpected{transport_error(std::string{wire::to_string(request.header.command)} + " on " + share_,
@@ -523,6 +564,7 @@ asio::awaitable<Expected<Response>> Tree::call(Request request, std::shared_ptr<
           session->state() != SessionState::closed) {
         session->connection_lost(generation);
         resent = true;
+        maybe_executed = true;
         ++session->counters().requests_replayed;
         continue;
       }
@@ -546,7 +588,7 @@ asio::awaitable<Expected<Response>> Tree::call(Request request, std::shared_ptr<
     // replay-eligible CreateGuid (directories, 2.x) the server cannot tell
     // (failover.md 6.4), so smbx takes the name as its own and opens it.
     // The risk, documented: another client made the same name in that window.
-    if (resent && status == wire::status::OBJECT_NAME_COLLISION) {
+    if (maybe_executed && status == wire::status::OBJECT_NAME_COLLISION) {
       if (auto* create = std::get_if<wire::CreateRequest>(&request.body);
           create != nullptr && create->create_disposition == wire::disposition::create) {
         create->create_disposition = wire::disposition::open;
@@ -624,7 +666,10 @@ bool Tree::wants_persistent() const noexcept {
 // Adds what makes a CREATE durable (MS-SMB2 3.2.4.3.5): DH2Q on 3.x
 // (persistent on a CA share), DHnQ on 2.1 when an H lease is asked for.
 void add_durable_request(wire::CreateRequest& req, Open& open, const Tree& tree, const Session& session) {
-  if ((req.create_options & wire::create_options::directory_file) != 0) return;  // never durable (3.3.5.9.10)
+  // A directory is never durable (3.3.5.9.10), except persistent on a CA
+  // share where the server grants it (smbxd does): then a replayed mkdir is
+  // recognised by its CreateGuid instead of guessed (Tree::call).
+  if ((req.create_options & wire::create_options::directory_file) != 0 && !tree.wants_persistent()) return;
   // One durable open per file (lease key) unless persistent: Samba (4.17,
   // durable.c) refuses every DH2C/DHnC of a file that had more than one open
   // at the disconnect, so a second durable open would lose both. The other
@@ -666,7 +711,11 @@ void record_create_response(Open& open, const wire::CreateResponse& rsp, bool le
 }
 
 asio::awaitable<Expected<void>> Tree::reclaim_opens() {
-  for (auto& open : live_opens()) {
+  // Durable opens first: Samba refuses a DH2C/DHnC once another open of the
+  // same file exists, and the others are reopened by path.
+  auto opens = live_opens();
+  std::stable_partition(opens.begin(), opens.end(), [](const auto& o) { return o->durable; });
+  for (auto& open : opens) {
     auto done = co_await reclaim(open);
     if (!done) co_return done;
   }
@@ -679,8 +728,27 @@ asio::awaitable<Expected<void>> Tree::reclaim_opens() {
 // An open that was never durable is opened again by path, FILE_OPEN only, so
 // nothing is created or truncated. A transport failure fails the whole
 // recovery attempt (tried again); a refusal loses this handle only.
+namespace {
+
+// The server no longer has this handle: its calls fail (ESTALE through
+// mount.smbx), and the caching its lease gave is reported as broken to none.
+void mark_lost(Session& session, Open& open, const std::string& why) {
+  open.lost = true;
+  ++session.counters().handles_lost;
+  session.log("lost the handle of " + open.path + ": " + why);
+  if (open.lease_key && open.lease_state != 0)
+    session.report_lease_break(LeaseBreak{.key = *open.lease_key, .current_state = open.lease_state,
+                                          .new_state = wire::lease_state::none, .ack_required = false});
+}
+
+}  // namespace
+
 asio::awaitable<Expected<void>> Tree::reclaim(std::shared_ptr<Open> open) {
   auto session = session_;
+  if (!open->durable && open->locks_held > 0) {
+    mark_lost(*session, *open, "it holds byte-range locks and was not durable, so reopening it would drop them");
+    co_return Expected<void>{};
+  }
   auto connection = session->connection_ptr();
   wire::CreateRequest req;
   req.desired_access = open->desired_access;
@@ -715,13 +783,7 @@ asio::awaitable<Expected<void>> Tree::reclaim(std::shared_ptr<Open> open) {
   auto rsp = status == wire::status::SUCCESS ? wire::decode_create_response(response->bytes)
                                               : Expected<wire::CreateResponse>{Unexpected{Error{}}};
   if (!rsp) {
-    open->lost = true;
-    ++session->counters().handles_lost;
-    session->log("lost the handle of " + open->path + ": the server answered " +
-                 wire::status_name(status) + " to its reclaim");
-    if (lease && held != 0)
-      session->report_lease_break(LeaseBreak{.key = *open->lease_key, .current_state = held,
-                                             .new_state = wire::lease_state::none, .ack_required = false});
+    mark_lost(*session, *open, "the server answered " + std::string{wire::status_name(status)} + " to its reclaim");
     co_return Expected<void>{};
   }
   const bool was_durable = open->durable;
@@ -735,6 +797,7 @@ asio::awaitable<Expected<void>> Tree::reclaim(std::shared_ptr<Open> open) {
     open->persistent = was_persistent;
     open->durable_timeout = timeout;
   }
+  if (!was_durable) ++open->reopened_by_path;
   ++session->counters().handles_reopened;
   // Less caching than held: the fs must write back or drop what the lost part covered.
   if (lease && (held & ~open->lease_state) != 0)

@@ -84,13 +84,7 @@ Expected<bool> directory_is_empty(int dir_fd) {
 }
 
 void fill_entry(fscc::DirectoryEntry& e, const FileStat& st) {
-  e.creation_time = st.creation_time;
-  e.last_access_time = st.last_access_time;
-  e.last_write_time = st.last_write_time;
-  e.change_time = st.change_time;
-  e.end_of_file = st.end_of_file;
-  e.allocation_size = st.allocation_size;
-  e.file_attributes = st.file_attributes;
+  copy_metadata(e, st);
   e.file_id = st.inode;
 }
 

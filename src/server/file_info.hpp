@@ -30,6 +30,19 @@ struct FileStat {
   bool is_symlink = false;
 };
 
+// The times, sizes and attributes that CREATE and CLOSE responses and
+// directory entries all carry (MS-SMB2 2.2.14, 2.2.16; MS-FSCC 2.4).
+template <class Out>
+void copy_metadata(Out& out, const FileStat& st) {
+  out.creation_time = st.creation_time;
+  out.last_access_time = st.last_access_time;
+  out.last_write_time = st.last_write_time;
+  out.change_time = st.change_time;
+  out.allocation_size = st.allocation_size;
+  out.end_of_file = st.end_of_file;
+  out.file_attributes = st.file_attributes;
+}
+
 // True when the directory open at `dir_fd` holds nothing but "." and "..".
 Expected<bool> directory_is_empty(int dir_fd);
 

@@ -366,13 +366,7 @@ Reply Connection::handle_create(Request& r) {
   open->connection = weak_from_this();
   grant_caching(*open, req, lease_request, existing_lease, rsp);
   rsp.create_action = made.action;
-  rsp.creation_time = after->creation_time;
-  rsp.last_access_time = after->last_access_time;
-  rsp.last_write_time = after->last_write_time;
-  rsp.change_time = after->change_time;
-  rsp.allocation_size = after->allocation_size;
-  rsp.end_of_file = after->end_of_file;
-  rsp.file_attributes = after->file_attributes;
+  copy_metadata(rsp, *after);
   rsp.file_id = {open->id, open->id};
   // MS-SMB2 3.3.5.9.5 / 3.3.5.9.9: MxAc and QFid; other contexts are not granted.
   if (wire::find_context<wire::QueryMaximalAccessRequest>(req.contexts))
@@ -434,13 +428,7 @@ Reply Connection::answer_from_open(Open& open, std::uint32_t create_action, bool
   Reply reply;
   wire::CreateResponse rsp;
   rsp.create_action = create_action;
-  rsp.creation_time = sx->creation_time;
-  rsp.last_access_time = sx->last_access_time;
-  rsp.last_write_time = sx->last_write_time;
-  rsp.change_time = sx->change_time;
-  rsp.allocation_size = sx->allocation_size;
-  rsp.end_of_file = sx->end_of_file;
-  rsp.file_attributes = sx->file_attributes;
+  copy_metadata(rsp, *sx);
   rsp.file_id = {open.id, open.id};
   if (open.lease) {
     rsp.oplock_level = wire::oplock::lease;
@@ -606,13 +594,7 @@ Reply Connection::handle_close(Request& r) {
   if (req.flags & wire::close_flags::postquery_attrib) {
     if (auto sx = stat_fd(open->fd)) {
       rsp.flags = wire::close_flags::postquery_attrib;
-      rsp.creation_time = sx->creation_time;
-      rsp.last_access_time = sx->last_access_time;
-      rsp.last_write_time = sx->last_write_time;
-      rsp.change_time = sx->change_time;
-      rsp.allocation_size = sx->allocation_size;
-      rsp.end_of_file = sx->end_of_file;
-      rsp.file_attributes = sx->file_attributes;
+      copy_metadata(rsp, *sx);
     }
   }
   close_open(open->id);

@@ -55,65 +55,10 @@ if [[ ${1:-} == --inside ]]; then
     echo "$why${daemon_error:+; rclone log: $daemon_error}" > "$work/results/$1.$2.na"
   }
 
-  find_daemon() {
-    local p cmd
-    for p in /proc/[0-9]*; do
-      cmd=$(tr '\0' ' ' 2>/dev/null < "$p/cmdline") || continue
-      [[ $cmd == *"$1"* && $cmd == *" $mnt"* ]] || continue
-      echo "${p#/proc/}"
-      return 0
-    done
-    return 1
-  }
-
-  # mount_peer PEER: mounts it on $mnt and sets $dir (where files go) and
-  # $daemon_pid; prints the reason and fails if it cannot.
-  mount_peer() {
-    local peer=$1
-    dir=$mnt
-    case $peer in
-      mount.smbx)
-        printf 'username=%s\npassword=%s\ndomain=%s\n' "$USER" "$PASSWORD" "$DOMAIN" > "$work/credentials"
-        chmod 600 "$work/credentials"
-        timeout 30 "$MOUNT_SMBX" "//$HOST/$SHARE" "$mnt" -o "credentials=$work/credentials" --log "$work/mount.smbx.log" \
-          >"$work/mount.out" 2>&1 || { echo "mount.smbx failed: $(head -c 200 "$work/mount.out" | tr '\n' ' ')"; return 1; }
-        daemon_pid=$(find_daemon mount.smbx) || { echo "no mount.smbx daemon found"; return 1; }
-        ;;
-      smbnetfs)
-        mkdir -p "$work/smbnetfs/.smb"
-        printf '[global]\n  client min protocol = SMB2_02\n  client max protocol = SMB3_11\n' > "$work/smbnetfs/.smb/smb.conf"
-        printf 'smb_query_browsers "false"\nauth "%s" "%s/%s" "%s"\nhost "%s" visible=true\n' \
-          "$HOST" "$DOMAIN" "$USER" "$PASSWORD" "$HOST" > "$work/smbnetfs/.smb/smbnetfs.conf"
-        chmod 600 "$work/smbnetfs/.smb/"*
-        HOME=$work/smbnetfs timeout 30 smbnetfs "$mnt" -o "config=$work/smbnetfs/.smb/smbnetfs.conf,log_file=$work/smbnetfs.log" \
-          >"$work/mount.out" 2>&1 || { echo "smbnetfs failed: $(head -c 200 "$work/mount.out" | tr '\n' ' ')"; return 1; }
-        daemon_pid=$(find_daemon smbnetfs) || { echo "no smbnetfs daemon found"; return 1; }
-        dir=$mnt/$HOST/$SHARE
-        ;;
-      rclone)
-        RCLONE_CONFIG=/dev/null timeout 30 rclone mount ":smb:$SHARE" "$mnt" --smb-host "$HOST" --smb-user "$USER" \
-          --smb-pass "$(rclone obscure "$PASSWORD")" --smb-domain "$DOMAIN" --vfs-cache-mode off \
-          --daemon --daemon-timeout 30s --log-file "$work/rclone.log" >"$work/mount.out" 2>&1 ||
-          { echo "rclone mount failed: $(head -c 200 "$work/mount.out" | tr '\n' ' ')"; return 1; }
-        daemon_pid=$(find_daemon rclone) || { echo "no rclone daemon found"; return 1; }
-        ;;
-    esac
-    local i
-    for ((i = 0; i < 50; i++)); do [[ -d $dir ]] && break; sleep 0.1; done
-    mountpoint -q "$mnt" || { echo "$mnt is not mounted"; return 1; }
-    [[ -d $dir ]] || { echo "$dir does not appear"; return 1; }
-    mkdir -p "$dir/bench" || { echo "mkdir on the mount failed"; return 1; }
-    dir=$dir/bench
-  }
-
-  umount_peer() {
-    local i
-    timeout 20 umount "$mnt" 2>/dev/null || timeout 10 umount -l "$mnt" 2>/dev/null || true
-    if [[ -n $daemon_pid ]]; then
-      for ((i = 0; i < 50; i++)); do kill -0 "$daemon_pid" 2>/dev/null || break; sleep 0.1; done
-      kill -0 "$daemon_pid" 2>/dev/null && kill -KILL "$daemon_pid" 2>/dev/null
-    fi
-    daemon_pid=""
+  # shellcheck source=tests/bench/peers.sh
+  source "$here/peers.sh"
+  umount_and_clean() {
+    umount_peer
     rm -rf "${SHARE_PATH:?}/bench"
   }
 
@@ -189,7 +134,7 @@ if [[ ${1:-} == --inside ]]; then
     log "$peer: mounting"
     if ! mount_peer "$peer" >"$work/why"; then
       why=$(cat "$work/why")
-      umount_peer
+      umount_and_clean
       echo "$why" > "$work/results/$peer.mount.na"
       log "$peer: n/a ($why)"
       return
@@ -220,7 +165,7 @@ if [[ ${1:-} == --inside ]]; then
     done
     [[ -n $daemon_pid && -r /proc/$daemon_pid/status ]] &&
       awk '/^VmHWM/ { print $2 }' "/proc/$daemon_pid/status" > "$work/results/$peer.rss"
-    umount_peer
+    umount_and_clean
   }
 
   smbclient_ref() {

@@ -8,7 +8,7 @@
 #   excl-create  open(O_CREAT|O_EXCL)     rename   rename(2)       unlink  unlink(2)
 #   mkdir        mkdir(2)                 append   O_APPEND write  lock    fcntl F_SETLK
 #   set-eof      truncate(2)
-# Usage: drop_responses_test.sh --mount M --smbxd S --smbxctl C --op OP
+# Usage: drop_responses_test.sh --mount M --smbxd S --smbxctl C --op OP [--not-ca]
 source "$(dirname "$0")/lib.sh"
 
 op=""
@@ -16,6 +16,9 @@ set -- "${fo_args[@]}"
 while [[ $# -gt 0 ]]; do
   case $1 in
     --op) op=$2; shift 2 ;;
+    # A share without `ca`: durable (not persistent) handles, which need an
+    # H lease, and directories that are not durable at all.
+    --not-ca) FO_SHARE_OPTIONS=""; shift ;;
     *) fail "unknown argument $1" ;;
   esac
 done

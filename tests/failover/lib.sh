@@ -117,7 +117,7 @@ fo_start_smbxd() {
   local started
   started=$(now_ms)
   echo "==== smbxd start at $(date -u +%T.%3N)" >>"$work/smbxd.log"
-  "$FO_SMBXD" --listen 127.0.0.1:445 --share "$SHARE=$SHARE_PATH,ca" --state-dir "$STATE_DIR" --control "$SOCK" \
+  "$FO_SMBXD" --listen 127.0.0.1:445 --share "$SHARE=$SHARE_PATH${FO_SHARE_OPTIONS-,ca}" --state-dir "$STATE_DIR" --control "$SOCK" \
     --user "$USER:$PASSWORD" --log "${FO_SMBXD_LOG:-info}" "$@" >>"$work/smbxd.log" 2>&1 &
   smbxd_pid=$!
   local i
