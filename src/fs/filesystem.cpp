@@ -405,6 +405,10 @@ struct Filesystem::Impl {
     (void)co_await h->file->close();
     if (--*closing == 0) closed->cancel();
   }
+  // The opener is gone (interrupted) before the open/create reply reached it:
+  // no RELEASE (nor FORGET, for a create's entry) will come for `fh`, so undo
+  // what the open counted and close the handle.
+  awaitable<void> abandon_handle(std::uint64_t fh, fuse_ino_t ino, bool with_lookup);
   awaitable<Expected<File>> hide(std::string path);
   awaitable<void> bury(File& d);
   awaitable<Expected<void>> rename_on_server(std::string from, std::string to, bool replace);
@@ -982,15 +986,7 @@ awaitable<int> Filesystem::Impl::open(fuse_req_t req, fuse_ino_t ino, fuse_file_
     // file of several names: each name is its own inode with its own pages,
     // and a write through one name leaves the other's stale.
     fi.keep_cache = 1;
-  if (fuse_reply_open(req, &fi) != 0) {
-    // The opener is gone (interrupted): no RELEASE will come for this fh.
-    handles.erase(fh);
-    if (auto* again = inodes.find(ino)) {
-      --again->open_handles;
-      inodes.drop_if_unused(ino);
-    }
-    (void)co_await h->file->close();
-  }
+  if (fuse_reply_open(req, &fi) != 0) co_await abandon_handle(fh, ino, false);
   co_return 0;
 }
 
@@ -1044,16 +1040,19 @@ awaitable<int> Filesystem::Impl::create(fuse_req_t req, fuse_ino_t parent, std::
   fi.fh = fh;
   if (config.cache == CacheMode::none) fi.direct_io = 1;
   const auto e = entry_of(*n);
-  if (fuse_reply_create(req, &e, &fi) != 0) {
-    handles.erase(fh);
-    if (auto* again = inodes.find(id)) {
-      --again->open_handles;
-      --again->lookups;
-      inodes.drop_if_unused(id);
-    }
-    (void)co_await h->file->close();
-  }
+  if (fuse_reply_create(req, &e, &fi) != 0) co_await abandon_handle(fh, id, true);
   co_return 0;
+}
+
+awaitable<void> Filesystem::Impl::abandon_handle(std::uint64_t fh, fuse_ino_t ino, bool with_lookup) {
+  auto h = handle(fh);
+  handles.erase(fh);
+  if (auto* again = inodes.find(ino)) {
+    --again->open_handles;
+    if (with_lookup) --again->lookups;
+    inodes.drop_if_unused(ino);
+  }
+  if (h && h->file) (void)co_await h->file->close();
 }
 
 awaitable<int> Filesystem::Impl::read(fuse_req_t req, std::size_t size, off_t off, std::uint64_t fh) {
@@ -1203,14 +1202,7 @@ awaitable<int> Filesystem::Impl::opendir(fuse_req_t req, fuse_ino_t ino, fuse_fi
   handles.emplace(fh, h);
   if (auto* again = inodes.find(ino)) ++again->open_handles;
   fi.fh = fh;
-  if (fuse_reply_open(req, &fi) != 0) {
-    handles.erase(fh);
-    if (auto* again = inodes.find(ino)) {
-      --again->open_handles;
-      inodes.drop_if_unused(ino);
-    }
-    (void)co_await h->file->close();
-  }
+  if (fuse_reply_open(req, &fi) != 0) co_await abandon_handle(fh, ino, false);
   co_return 0;
 }
 
