@@ -42,7 +42,8 @@ TEST_CASE("failover: a parked request gets the reclaimed FileId, a related membe
                                       .locks = {wire::LockElement{.offset = 0, .length = 1, .flags = 0}}};
   client::patch_file_id(lock, new_id);
   CHECK(std::get<wire::LockRequest>(lock).file_id == new_id);
-  // A resent LOCK keeps its LockSequence (MS-SMB2 3.3.5.14).
+  // Patching the FileId leaves the rest alone: a resent LOCK keeps its
+  // LockSequence (MS-SMB2 3.3.5.14).
   CHECK(std::get<wire::LockRequest>(lock).lock_sequence_number == 3);
   CHECK(std::get<wire::LockRequest>(lock).lock_sequence_index == 7);
 
