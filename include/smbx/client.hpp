@@ -81,6 +81,11 @@ struct ConnectionInfo {
   bool session_encrypted = false;  // every request of the session is encrypted
   std::uint32_t max_read_size = 0;
   std::uint32_t max_write_size = 0;
+  // SMB frames (SMB2 or TRANSFORM messages, without the 4-byte Direct TCP
+  // header) sent and received on the session's connections, summed across
+  // reconnects: what crossed the wire.
+  std::uint64_t bytes_sent = 0;
+  std::uint64_t bytes_received = 0;
 };
 
 // Progress of a transfer: bytes done so far and the expected total (0 if unknown).

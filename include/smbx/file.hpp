@@ -86,6 +86,12 @@ struct ExtendedAttribute {
 
 enum class LockKind : std::uint8_t { shared, exclusive };
 
+// An FSCTL's outcome whatever its status (File::ioctl_with_status).
+struct IoctlResult {
+  std::uint32_t status = 0;          // the response's NTSTATUS
+  std::vector<std::uint8_t> output;  // the IOCTL response's output; empty after an ERROR response
+};
+
 // An open handle. Closing is explicit (close()); a File destroyed while open
 // sends the CLOSE in the background (on the engine's executor, holding the
 // tree). Calls on a closed or moved-from File fail with ErrorKind::usage and
@@ -108,6 +114,17 @@ class File {
   const std::string& path() const noexcept { return path_; }
   const OpenReply& reply() const noexcept { return reply_; }
   bool is_open() const noexcept { return open_; }
+  // The DesiredAccess the handle was opened with (wire::access bits; with
+  // MAXIMUM_ALLOWED, reply().maximal_access says what was granted).
+  std::uint32_t desired_access() const noexcept;
+  // "host:port" of the server the handle lives on (the host as the Client was
+  // given it, in lower case): two Files with the same key are on the same
+  // server, and ODX tokens travel between its sessions. "" for a moved-from File.
+  std::string server_key() const;
+  // Identifies the handle's session (the same across reconnects): copy chunks
+  // need source and target in one session (MS-SMB2 3.3.5.15.6). nullptr for a
+  // moved-from File.
+  const void* session_identity() const noexcept;
 
   // One READ of at most the server's MaxReadSize; returns the bytes read, 0 at
   // end of file (STATUS_END_OF_FILE is not an error here).
@@ -155,6 +172,15 @@ class File {
   boost::asio::awaitable<Expected<std::vector<std::uint8_t>>> ioctl(std::uint32_t ctl_code,
                                                                    std::span<const std::uint8_t> input,
                                                                    std::uint32_t max_output);
+  // The same, but a failure status is a result, not an error: some FSCTLs
+  // answer a failure with an IOCTL response that carries output (MS-SMB2
+  // 3.3.4.4: FSCTL_SRV_COPYCHUNK* with STATUS_INVALID_PARAMETER sends its
+  // limits, 3.3.5.15.6.1 the progress of a failed copy), others with an ERROR
+  // response (output empty). Only a transport, decoding or closed-handle
+  // problem is an error.
+  boost::asio::awaitable<Expected<IoctlResult>> ioctl_with_status(std::uint32_t ctl_code,
+                                                                  std::span<const std::uint8_t> input,
+                                                                  std::uint32_t max_output);
 
   // CLOSE. The handle counts as closed afterwards even when this fails.
   boost::asio::awaitable<Expected<void>> close();

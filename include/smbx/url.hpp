@@ -31,4 +31,10 @@ struct SmbUrl {
 // what is wrong.
 Expected<SmbUrl> parse_smb_url(std::string_view text);
 
+// RFC 3986 %XX escapes: every byte but the unreserved characters (and '/'
+// when keep_slash) is escaped, so the result holds no space, '%' or control byte.
+std::string percent_encode(std::string_view text, bool keep_slash = false);
+// Decodes %XX escapes; nullopt on a broken escape or a decoded control character.
+std::optional<std::string> percent_decode(std::string_view text);
+
 }  // namespace smbx

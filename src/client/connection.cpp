@@ -67,7 +67,9 @@ Error status_error(std::uint32_t status, std::string action) {
 }
 
 Connection::Connection(ConnectionOptions options, std::unique_ptr<transport::Transport> transport)
-    : options_{std::move(options)}, transport_{std::move(transport)} {}
+    : options_{std::move(options)}, transport_{std::move(transport)} {
+  if (!options_.traffic) options_.traffic = std::make_shared<TrafficCounters>();
+}
 
 Connection::~Connection() { close(); }
 
@@ -280,6 +282,7 @@ asio::awaitable<Expected<std::vector<Ticket>>> Connection::submit(std::vector<Re
   }
   // Registered before sending: the response may be dispatched while send() is suspended.
   for (const auto& t : tickets) pending_[t->message_id] = t;
+  const auto frame_size = frame.size();
   auto sent = co_await transport_->send(std::move(frame));
   if (!sent) {
     for (const auto& t : tickets) pending_.erase(t->message_id);
@@ -288,6 +291,7 @@ asio::awaitable<Expected<std::vector<Ticket>>> Connection::submit(std::vector<Re
     abort(sent.error());
     co_return Unexpected{sent.error()};
   }
+  options_.traffic->bytes_sent += frame_size;
   co_return tickets;
 }
 
@@ -342,7 +346,8 @@ asio::awaitable<void> Connection::send_cancel(const PendingRequest& p) {
       crypto::sign_message(negotiated_.signing, security.keys.signing, frame);
     }
   }
-  (void)co_await transport_->send(std::move(frame));
+  const auto frame_size = frame.size();
+  if (co_await transport_->send(std::move(frame))) options_.traffic->bytes_sent += frame_size;
 }
 
 void Connection::add_session(std::uint64_t session_id, std::shared_ptr<SessionSecurity> security) {
@@ -363,6 +368,7 @@ asio::awaitable<void> Connection::receive_loop() {
       fail_all(frame.error());
       break;
     }
+    options_.traffic->bytes_received += frame->size();
     handle_frame(std::move(*frame));
   }
 }

@@ -61,6 +61,15 @@ struct SessionSecurity {
   std::optional<crypto::NonceGenerator> nonces;
 };
 
+// SMB frames (TRANSFORM or SMB2 messages, without the 4-byte Direct TCP
+// header) that crossed the wire. Shared by the connections of one session:
+// a reconnect copies the options, and with them this pointer, so the sums
+// cover every connection (smbxctl status, cp-offload's byte accounting).
+struct TrafficCounters {
+  std::uint64_t bytes_sent = 0;
+  std::uint64_t bytes_received = 0;
+};
+
 struct ConnectionOptions {
   std::string host;
   std::uint16_t port = 445;
@@ -73,6 +82,8 @@ struct ConnectionOptions {
   // the first connection's, so the server finds its leases and durable opens
   // again (MS-SMB2 3.3.5.9.7, 3.3.5.9.12 match them by ClientGuid).
   std::optional<wire::Guid> client_guid;
+  // Where the frame sizes are summed; unset: connect() makes new counters.
+  std::shared_ptr<TrafficCounters> traffic;
 };
 
 // What NEGOTIATE settled (MS-SMB2 3.2.5.2), and what VALIDATE_NEGOTIATE_INFO repeats.
@@ -136,6 +147,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   const Negotiated& negotiated() const noexcept { return negotiated_; }
   const ConnectionOptions& options() const noexcept { return options_; }
+  const TrafficCounters& traffic() const noexcept { return *options_.traffic; }
   bool is_open() const noexcept { return transport_ && transport_->is_open() && !failure_; }
   // The transport died (or was closed): every request on it failed or will fail,
   // and recovery (Session) takes over.

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <cctype>
 #include <cstring>
 #include <deque>
 #include <optional>
@@ -515,18 +516,54 @@ asio::awaitable<Expected<void>> File::set_ea(ExtendedAttribute ea) {
 asio::awaitable<Expected<std::vector<std::uint8_t>>> File::ioctl(std::uint32_t ctl_code,
                                                                  std::span<const std::uint8_t> input,
                                                                  std::uint32_t max_output) {
+  auto r = co_await ioctl_with_status(ctl_code, input, max_output);
+  if (!r) co_return Unexpected{r.error()};
+  if (r->status != wire::status::SUCCESS)
+    co_return Unexpected{
+        client::status_error(r->status, "FSCTL " + std::to_string(ctl_code) + " on " + where(*tree_, path_))};
+  co_return std::move(r->output);
+}
+
+asio::awaitable<Expected<IoctlResult>> File::ioctl_with_status(std::uint32_t ctl_code,
+                                                              std::span<const std::uint8_t> input,
+                                                              std::uint32_t max_output) {
   if (!open_) co_return Unexpected{closed_handle("FSCTL on", path_)};
   auto& tree = *tree_;
   wire::IoctlRequest req{.ctl_code = ctl_code, .file_id = open_record_->file_id, .input = input,
                          .max_input_response = 0, .output = {}, .max_output_response = max_output,
                          .flags = wire::ioctl_flags::is_fsctl};
-  auto r = co_await call_ok(tree, tree.request(wire::Command::ioctl, req, std::max<std::uint64_t>(input.size(), max_output)),
-                            open_record_, "FSCTL " + std::to_string(ctl_code) + " on " + where(tree, path_));
+  auto r = co_await tree.call(tree.request(wire::Command::ioctl, req, std::max<std::uint64_t>(input.size(), max_output)),
+                              open_record_);
   if (!r) co_return Unexpected{r.error()};
-  auto rsp = wire::decode_ioctl_response(r->bytes);
-  if (!rsp) co_return Unexpected{rsp.error()};
-  co_return std::vector<std::uint8_t>{rsp->output.begin(), rsp->output.end()};
+  IoctlResult result{.status = r->status(), .output = {}};
+  // MS-SMB2 3.2.5.1.7 / 3.3.4.4: a failure comes as an ERROR response
+  // (StructureSize 9) unless the FSCTL defines output for it, which then
+  // comes in an IOCTL response (StructureSize 49). A success must be the latter.
+  const bool ioctl_body = r->bytes.size() >= wire::kHeaderSize + 2 &&
+                          (r->bytes[wire::kHeaderSize] | (r->bytes[wire::kHeaderSize + 1] << 8)) ==
+                              wire::kIoctlResponseStructureSize;
+  if (result.status == wire::status::SUCCESS || ioctl_body) {
+    auto rsp = wire::decode_ioctl_response(r->bytes);
+    // A failure keeps its status even when what came with it is malformed.
+    if (!rsp && result.status == wire::status::SUCCESS) co_return Unexpected{rsp.error()};
+    if (rsp) result.output.assign(rsp->output.begin(), rsp->output.end());
+  }
+  co_return result;
 }
+
+std::uint32_t File::desired_access() const noexcept { return open_record_ ? open_record_->desired_access : 0; }
+
+std::string File::server_key() const {
+  if (!tree_) return {};
+  const auto& o = tree_->connection().options();
+  // Host names compare without case (RFC 4343).
+  std::string host = o.host;
+  std::transform(host.begin(), host.end(), host.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return host + ":" + std::to_string(o.port);
+}
+
+const void* File::session_identity() const noexcept { return tree_ ? tree_->session_ptr().get() : nullptr; }
 
 asio::awaitable<Expected<void>> File::close() {
   if (!open_) co_return Expected<void>{};

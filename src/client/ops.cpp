@@ -172,7 +172,9 @@ ConnectionInfo connection_info(Session& session) {
                         .signing = s.sign ? std::string{crypto::to_string(n.signing)} : std::string{},
                         .cipher = n.cipher == crypto::Cipher::none ? std::string{} : std::string{crypto::to_string(n.cipher)},
                         .session_encrypted = s.encrypt,
-                        .max_read_size = n.max_read_size, .max_write_size = n.max_write_size};
+                        .max_read_size = n.max_read_size, .max_write_size = n.max_write_size,
+                        .bytes_sent = session.connection().traffic().bytes_sent,
+                        .bytes_received = session.connection().traffic().bytes_received};
 }
 
 }  // namespace smbx::client

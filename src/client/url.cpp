@@ -18,7 +18,14 @@ int hex_value(char c) {
   return -1;
 }
 
-// Decodes %XX escapes; refuses a broken escape and control characters.
+
+bool is_host_char(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+         c == '_';
+}
+
+}  // namespace
+
 std::optional<std::string> percent_decode(std::string_view in) {
   std::string out;
   for (std::size_t i = 0; i < in.size(); ++i) {
@@ -37,21 +44,32 @@ std::optional<std::string> percent_decode(std::string_view in) {
   return out;
 }
 
-bool is_host_char(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
-         c == '_';
+std::string percent_encode(std::string_view text, bool keep_slash) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (const char c : text) {
+    const bool unreserved = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+                            c == '.' || c == '_' || c == '~';
+    if (unreserved || (keep_slash && c == '/')) {
+      out += c;
+    } else {
+      const auto b = static_cast<unsigned char>(c);
+      out += '%';
+      out += kHex[b >> 4];
+      out += kHex[b & 15];
+    }
+  }
+  return out;
 }
-
-}  // namespace
 
 std::string SmbUrl::to_string() const {
   std::string out = "smb://";
-  if (!domain.empty()) out += domain + ";";
-  if (!user.empty()) out += user + "@";
+  if (!domain.empty()) out += percent_encode(domain) + ";";
+  if (!user.empty()) out += percent_encode(user) + "@";
   out += host.find(':') != std::string::npos ? "[" + host + "]" : host;
   if (port) out += ":" + std::to_string(*port);
-  out += "/" + share;
-  if (!path.empty()) out += "/" + path;
+  out += "/" + percent_encode(share);
+  if (!path.empty()) out += "/" + percent_encode(path, true);
   return out;
 }
 

@@ -2,15 +2,20 @@
 // stream socket, mode 0600, in a 0700 directory. A client sends ONE request
 // line (words separated by single spaces, '\n'-terminated, at most 4096
 // bytes); the server answers `ok` or `error <message>`, then zero or more
-// human-readable lines, then closes the connection. `smbxctl` relays it.
+// lines, then closes the connection. `smbxctl` relays it. A request that runs
+// for a while (`copy`) streams its lines as they come.
 #pragma once
 
 #include <sys/types.h>
 
+#include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
+#include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "fs/filesystem.hpp"
@@ -35,12 +40,35 @@ struct ControlReply {
 // Answers one request (its words, at least one). Runs on the io_context's thread.
 using ControlHandler = std::function<ControlReply(const std::vector<std::string>& words)>;
 
+// The reply of a streaming request, written as it is produced: lines are
+// queued and written in order by one writer coroutine, so a synchronous
+// callback (a copy's progress) can add lines too. When the client has gone
+// away the lines are dropped; the request itself runs to its end.
+class ControlReplyStream {
+ public:
+  virtual ~ControlReplyStream() = default;
+  // One line; '\n' and '\r' inside it become spaces.
+  virtual void line(std::string text) = 0;
+  void ok() { line("ok"); }
+  void error(std::string message) { line("error " + std::move(message)); }
+  // Bytes queued but not yet written: a caller can skip optional lines
+  // (progress) for a client that does not read.
+  virtual std::size_t backlog() const = 0;
+};
+
+// Answers one request by writing to `out` (first line `ok` or `error MSG`).
+// The connection closes once the coroutine returns and `out` is written.
+using StreamingControlHandler = std::function<boost::asio::awaitable<void>(
+    std::vector<std::string> words, std::shared_ptr<ControlReplyStream> out)>;
+
 class ControlServer {
  public:
   // Creates the socket's directory (mode 0700) when missing, replaces a stale
   // socket at `path`, binds with mode 0600 and serves on `io` until stop().
   static Expected<std::unique_ptr<ControlServer>> start(boost::asio::io_context& io, std::string path,
                                                         ControlHandler handler);
+  static Expected<std::unique_ptr<ControlServer>> start_streaming(boost::asio::io_context& io, std::string path,
+                                                                  StreamingControlHandler handler);
   ~ControlServer();  // stop()
   ControlServer(const ControlServer&) = delete;
   ControlServer& operator=(const ControlServer&) = delete;
@@ -62,8 +90,43 @@ int remove_stale_mount_sockets(const std::string& directory = kControlDirectory)
 // `status` reply lines for a mount: "mountpoint: /mnt/x", "server: host:port", ...
 std::vector<std::string> status_lines(const MountStatus& status);
 
-// The mount's request handler: `status`; anything else is an error reply.
+// The mount's request handler for `status`; anything else is an error reply.
 ControlReply answer_mount_request(const std::vector<std::string>& words, const std::function<MountStatus()>& status);
+
+// What a mount's requests need to know; tools/mount.smbx fills it in.
+struct MountControl {
+  std::function<MountStatus()> status;
+  std::string host;  // a name or an address (IPv6 without brackets)
+  std::uint16_t port = 445;
+  std::string share;
+  std::string user;                  // the mount's user name, may be empty
+  Filesystem* filesystem = nullptr;  // for `copy`; null: refused
+};
+
+// Every request a mount answers:
+//   status                 -> status_lines()
+//   resolve PATH           -> `url smb://HOST[:PORT]/SHARE/PATH`, `user USER`
+//   copy METHOD SRC DST    -> `ok` once both files are open, `progress DONE
+//                             TOTAL` lines, the stats lines (`method: NAME`,
+//                             `bytes copied: N`, `bytes through client: N`,
+//                             `elapsed ms: N`) and `done`, or `failed MSG`.
+// PATHs are mount-relative and percent-encoded (see request_path()).
+boost::asio::awaitable<void> serve_mount_request(std::vector<std::string> words,
+                                                 std::shared_ptr<ControlReplyStream> out,
+                                                 std::shared_ptr<MountControl> mount);
+
+// `resolve PATH` (its words): the reply, computed from `mount` alone.
+ControlReply answer_resolve(const std::vector<std::string>& words, const MountControl& mount);
+
+// A request's PATH word: %XX escapes decoded (every byte <= 0x20, '%' and
+// 0x7f arrive escaped), then confined to the share: relative, '/'-separated,
+// not empty, no empty, "." or ".." component, no '\\' and no control byte.
+// Returns the share-relative path, or the reason it is refused.
+Expected<std::string> request_path(std::string_view word);
+
+// smb://HOST[:PORT]/SHARE/PATH with SHARE and PATH percent-encoded (every byte
+// but letters, digits, "-._~" and the '/' between components); port 445 is left out.
+std::string smb_url(const MountControl& mount, std::string_view path);
 
 // Splits a request line into words at single spaces; empty words (double
 // spaces) are refused by returning an empty vector.

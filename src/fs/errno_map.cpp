@@ -68,6 +68,12 @@ int errno_from_status(std::uint32_t status) noexcept {
     case st::NOT_SUPPORTED:
     case st::NOT_IMPLEMENTED:
     case st::INVALID_DEVICE_REQUEST:
+    // ODX refused by the file system or for the file (MS-FSCC 2.3.41, 2.3.43):
+    // copy_file_range then falls back to reads and writes.
+    case st::OFFLOAD_READ_FLT_NOT_SUPPORTED:
+    case st::OFFLOAD_WRITE_FLT_NOT_SUPPORTED:
+    case st::OFFLOAD_READ_FILE_NOT_SUPPORTED:
+    case st::OFFLOAD_WRITE_FILE_NOT_SUPPORTED:
       return EOPNOTSUPP;
     case st::EA_TOO_LARGE:
       return E2BIG;

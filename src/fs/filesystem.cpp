@@ -64,6 +64,9 @@ constexpr std::uint32_t kMaxIo = 1u << 20;  // FUSE's largest request: 256 pages
 constexpr std::uint64_t kWholeFile = std::numeric_limits<std::uint64_t>::max();
 // Write-behind: bytes per handle sent ahead of the server's answers.
 constexpr std::uint64_t kWriteBehindMax = 16u << 20;
+// copy_file_range: the most one FUSE_COPY_FILE_RANGE copies (its reply's
+// size is 32 bits; callers loop, as cp does). A multiple of the engine's ODX range.
+constexpr std::uint64_t kMaxCopyRange = 1ull << 30;
 // Files unlinked or replaced while open through this mount wait under this
 // name for their last close (silly rename); never listed nor looked up.
 constexpr std::string_view kHiddenPrefix = ".smbx-deleted-";
@@ -173,6 +176,11 @@ struct Filesystem::Impl {
   std::uint64_t bytes_read = 0;
   std::uint64_t bytes_written = 0;
   std::uint64_t lease_breaks = 0;
+  std::uint64_t bytes_copied = 0;
+  std::uint64_t bytes_copied_through_client = 0;
+  // What each server refused of ODX and copy chunks (src/copy): one memory
+  // for the mount, so a refusal is learnt once.
+  copy::MethodMemory copy_memory;
 
   // notify_inval_inode waits for page locks that a READ in flight holds; the
   // READ is answered by this io_context's thread, so the notification must be
@@ -441,6 +449,23 @@ struct Filesystem::Impl {
                        bool flock);
   awaitable<int> getlk(fuse_req_t req, std::uint64_t fh, struct flock lock);
   awaitable<int> fallocate(fuse_req_t req, int mode, off_t offset, off_t length, std::uint64_t fh);
+  awaitable<int> copy_file_range(fuse_req_t req, fuse_ino_t ino_in, off_t off_in, std::uint64_t fh_in,
+                                 fuse_ino_t ino_out, off_t off_out, std::uint64_t fh_out, std::size_t len,
+                                 int flags);
+  awaitable<Expected<CopyFiles>> open_copy(std::string source, std::string target);
+  awaitable<Expected<copy::CopyStats>> run_copy(CopyFiles& pair, copy::CopyOptions options);
+  void changed_on_server(const std::string& path);
+  static Error copy_error(std::string action, int err, std::string detail = {}) {
+    Error e;
+    e.kind = ErrorKind::local;
+    e.action = std::move(action);
+    e.detail = detail.empty() ? std::strerror(err) : std::move(detail);
+    return e;
+  }
+  void copied(const copy::CopyStats& stats) {
+    bytes_copied += stats.bytes_copied;
+    bytes_copied_through_client += stats.bytes_through_client;
+  }
   awaitable<int> getxattr(fuse_req_t req, fuse_ino_t ino, std::string name, std::size_t size);
   awaitable<int> listxattr(fuse_req_t req, fuse_ino_t ino, std::size_t size);
   awaitable<int> setxattr(fuse_req_t req, fuse_ino_t ino, std::string name, std::vector<std::uint8_t> value,
@@ -1427,6 +1452,145 @@ awaitable<int> Filesystem::Impl::fallocate(fuse_req_t req, int mode, off_t offse
   co_return 0;
 }
 
+// ---- server-side copies (src/copy) ----
+
+// copy_file_range(2) between two files of the mount (cp of coreutils >= 9
+// uses it): the copy engine has the server copy the range (ODX, else copy
+// chunks), so the data crosses neither /dev/fuse nor the network. The kernel
+// has checked the arguments (same file: no overlap) and, with the writeback
+// cache, written back its dirty pages of both ranges (fs/fuse/file.c,
+// __fuse_copy_file_range); after the reply it drops the target's pages in
+// the range and moves its size (fuse_write_update_attr).
+awaitable<int> Filesystem::Impl::copy_file_range(fuse_req_t req, fuse_ino_t ino_in, off_t off_in,
+                                                 std::uint64_t fh_in, fuse_ino_t ino_out, off_t off_out,
+                                                 std::uint64_t fh_out, std::size_t len, int flags) {
+  if (flags != 0) co_return EINVAL;
+  if (config.read_only) co_return EROFS;
+  auto in = handle(fh_in);
+  auto out = handle(fh_out);
+  if (!in || !out || !in->file || !out->file || in->directory || out->directory || !out->writable)
+    co_return EBADF;
+  // WRITEs answered to the kernel but not yet by the server (write-behind)
+  // must be on the server before it reads the source or writes the target.
+  if (const int err = co_await drain_inode(ino_in); err != 0) co_return err;
+  if (ino_out != ino_in) {
+    if (const int err = co_await drain_inode(ino_out); err != 0) co_return err;
+  }
+  const auto source_offset = static_cast<std::uint64_t>(off_in);
+  const auto target_offset = static_cast<std::uint64_t>(off_out);
+  const auto length = std::min<std::uint64_t>(len, kMaxCopyRange);
+  copy::CopyOptions options;  // automatic: ODX -> copy chunks -> a stream inside the daemon
+  auto stats = co_await copy::copy_range(*in->file, *out->file, source_offset, target_offset, length,
+                                         std::move(options), copy_memory);
+  if (!stats) {
+    int err = errno_from_error(stats.error());
+    // Nothing the server could copy this way (a method refused, arguments
+    // the engine does not take, files of two sessions): EOPNOTSUPP has the
+    // kernel copy by splice through READ and WRITE instead, unseen by the
+    // caller (fuse_copy_file_range). Never ENOSYS: the kernel would not send
+    // COPY_FILE_RANGE again for the life of the mount.
+    if (err == EOPNOTSUPP || err == EXDEV || err == EINVAL || err == ENOSYS) err = EOPNOTSUPP;
+    co_return err;
+  }
+  copied(*stats);
+  const auto done = stats->bytes_copied;  // short at the source's end of file
+  if (done > 0) {
+    if (auto* n = inodes.find(ino_out)) {
+      if (n->info) n->info->size = std::max(n->info->size, target_offset + done);
+      n->local_mtime = now_filetime();
+      n->info_expiry = {};  // the server moved the times (and the size)
+    }
+    invalidate_links(ino_out);
+  }
+  fuse_reply_write(req, static_cast<std::size_t>(done));
+  if (done > 0) {
+    // The pages and attributes the kernel cached for the target's range
+    // (also when it did not drop them itself: a copy it did not see).
+    asio::post(notifier, [this, ino_out, off_out, done, weak = std::weak_ptr<bool>{alive}] {
+      if (!weak.expired() && !stopping)
+        fuse_lowlevel_notify_inval_inode(se, ino_out, off_out, static_cast<off_t>(done));
+    });
+  }
+  co_return 0;
+}
+
+// The control socket's `copy`: two opens of our own (not the kernel's), so
+// write-behind of the mount's handles on either file lands first.
+awaitable<Expected<CopyFiles>> Filesystem::Impl::open_copy(std::string source, std::string target) {
+  if (config.read_only) co_return Unexpected{copy_error("copy to " + target, EROFS)};
+  if (auto* n = inodes.find_path(source); n != nullptr) {
+    if (const int err = co_await drain_inode(n->id); err != 0)
+      co_return Unexpected{copy_error("write back " + source, err)};
+  }
+  if (auto* n = inodes.find_path(target); n != nullptr) {
+    if (const int err = co_await drain_inode(n->id); err != 0)
+      co_return Unexpected{copy_error("write back " + target, err)};
+  }
+  auto src = co_await open_path(source, acc::read_data | acc::read_attributes | acc::synchronize, disp::open,
+                                opts::non_directory_file);
+  if (!src) co_return Unexpected{src.error()};
+  auto info = co_await src->query();  // the CREATE response has no file index
+  if (!info) {
+    (void)co_await src->close();
+    co_return Unexpected{info.error()};
+  }
+  // The target is truncated at its open: were it the source (another name,
+  // a hard link), the source would be gone before the copy.
+  if (auto existing = co_await share.stat(target); existing) {
+    const bool same = existing->file_index != 0 ? existing->file_index == info->file_index : iequals(source, target);
+    if (same || existing->is_directory()) {
+      (void)co_await src->close();
+      co_return Unexpected{copy_error("copy " + source + " to " + target, same ? EINVAL : EISDIR,
+                                      same ? "the source and the target are the same file" : "")};
+    }
+  }
+  // Read access too: FSCTL_SRV_COPYCHUNK (not _WRITE) wants it on the target
+  // (MS-SMB2 3.3.5.15.6).
+  auto dst = co_await open_path(target, kGenericRead | kGenericWrite, disp::overwrite_if,
+                                opts::non_directory_file, attr::normal);
+  if (!dst) {
+    (void)co_await src->close();
+    co_return Unexpected{dst.error()};
+  }
+  invalidate_parent(target);
+  CopyFiles pair{std::move(*src), std::move(*dst), target, info->size};
+  co_return pair;
+}
+
+awaitable<Expected<copy::CopyStats>> Filesystem::Impl::run_copy(CopyFiles& pair, copy::CopyOptions options) {
+  auto stats = co_await copy::copy_file(pair.source, pair.target, std::move(options), copy_memory);
+  (void)co_await pair.source.close();
+  auto closed = co_await pair.target.close();
+  if (stats) copied(*stats);
+  changed_on_server(pair.target_path);
+  if (stats && !closed) co_return Unexpected{closed.error()};
+  co_return stats;
+}
+
+// `path` changed on the server behind the kernel's back (created or
+// rewritten): its cached attributes and pages, and its directory entry (a
+// negative one, for a new file) go.
+void Filesystem::Impl::changed_on_server(const std::string& path) {
+  invalidate_parent(path);
+  std::uint64_t ino = 0;
+  std::uint64_t parent = 0;
+  if (auto* n = inodes.find_path(path)) {
+    n->info_expiry = {};
+    n->local_mtime = 0;
+    ino = n->id;
+    invalidate_links(ino);
+  }
+  if (auto* p = inodes.find_path(InodeTable::parent_path(path))) parent = p->id;
+  if (ino == 0 && parent == 0) return;  // the kernel knows neither
+  const auto slash = path.rfind('/');
+  std::string name = slash == std::string::npos ? path : path.substr(slash + 1);
+  asio::post(notifier, [this, ino, parent, name, weak = std::weak_ptr<bool>{alive}] {
+    if (weak.expired() || stopping) return;
+    if (ino != 0) fuse_lowlevel_notify_inval_inode(se, ino, 0, 0);
+    if (parent != 0) fuse_lowlevel_notify_inval_entry(se, parent, name.data(), name.size());
+  });
+}
+
 // ---- extended attributes: "user.NAME" <-> the file's EA "NAME" ----
 
 awaitable<Expected<std::vector<ExtendedAttribute>>> Filesystem::Impl::eas_of(std::string path) {
@@ -1915,6 +2079,12 @@ void ll_fallocate(fuse_req_t req, fuse_ino_t, int mode, off_t offset, off_t leng
   s->spawn(req, s->fallocate(req, mode, offset, length, fi->fh));
 }
 
+void ll_copy_file_range(fuse_req_t req, fuse_ino_t ino_in, off_t off_in, fuse_file_info* fi_in, fuse_ino_t ino_out,
+                        off_t off_out, fuse_file_info* fi_out, size_t len, int flags) {
+  auto* s = self(req);
+  s->spawn(req, s->copy_file_range(req, ino_in, off_in, fi_in->fh, ino_out, off_out, fi_out->fh, len, flags));
+}
+
 fuse_lowlevel_ops make_ops() {
   fuse_lowlevel_ops ops{};
   ops.init = ll_init;
@@ -1952,6 +2122,9 @@ fuse_lowlevel_ops make_ops() {
   ops.setlk = ll_setlk;
   ops.flock = ll_flock;
   ops.fallocate = ll_fallocate;
+  // No remap_file_range in the kernel's FUSE: FICLONE/FICLONERANGE (cp
+  // --reflink=always) fail with EOPNOTSUPP before reaching us.
+  ops.copy_file_range = ll_copy_file_range;
   return ops;
 }
 
@@ -2003,6 +2176,14 @@ Expected<std::unique_ptr<Filesystem>> Filesystem::mount(asio::io_context& io, st
 
 asio::awaitable<void> Filesystem::run() { co_await impl_->serve(); }
 
+asio::awaitable<Expected<CopyFiles>> Filesystem::open_copy(std::string source, std::string target) {
+  co_return co_await impl_->open_copy(std::move(source), std::move(target));
+}
+
+asio::awaitable<Expected<copy::CopyStats>> Filesystem::run_copy(CopyFiles& files, copy::CopyOptions options) {
+  co_return co_await impl_->run_copy(files, std::move(options));
+}
+
 void Filesystem::stop() {
   impl_->stopping = true;
   if (impl_->fuse_fd) {
@@ -2025,6 +2206,8 @@ MountStatus Filesystem::status() const {
   out.bytes_written = s.bytes_written;
   out.fuse_requests = s.fuse_requests;
   out.lease_breaks = s.lease_breaks;
+  out.bytes_copied = s.bytes_copied;
+  out.bytes_copied_through_client = s.bytes_copied_through_client;
   const auto f = s.files.failover();
   out.reconnects = f.reconnects;
   out.handles_reopened = f.handles_reopened;

@@ -13,8 +13,10 @@
 #include <string>
 #include <vector>
 
+#include "copy/copy.hpp"
 #include "smbx/client.hpp"
 #include "smbx/expected.hpp"
+#include "smbx/file.hpp"
 
 namespace smbx::fs {
 
@@ -57,6 +59,19 @@ struct MountStatus {
   std::uint64_t bytes_written = 0;
   std::uint64_t fuse_requests = 0;
   std::uint64_t lease_breaks = 0;
+  // Server-side copies (copy_file_range and the control socket's `copy`):
+  // bytes copied, and of those the bytes the copy engine moved through the
+  // client itself (its READ/WRITE fallback).
+  std::uint64_t bytes_copied = 0;
+  std::uint64_t bytes_copied_through_client = 0;
+};
+
+// Both files of a control-socket copy, open.
+struct CopyFiles {
+  File source;
+  File target;
+  std::string target_path;
+  std::uint64_t size = 0;  // the source's, at its open
 };
 
 class Filesystem {
@@ -74,6 +89,16 @@ class Filesystem {
   void stop();
 
   MountStatus status() const;
+
+  // The control socket's `copy` (control_server.hpp), in two steps. First
+  // opens `source` for reading and creates or truncates `target` through the
+  // mount's session (share-relative paths, already confined to the share);
+  // refuses a target that is the source itself.
+  boost::asio::awaitable<Expected<CopyFiles>> open_copy(std::string source, std::string target);
+  // Then copies the whole source with the copy engine and the mount's
+  // per-server memory of refused methods, closes both files and tells the
+  // kernel that the target (and its directory) changed.
+  boost::asio::awaitable<Expected<copy::CopyStats>> run_copy(CopyFiles& files, copy::CopyOptions options);
 
   struct Impl;  // opaque; public only so that the libfuse callbacks can reach it
 

@@ -14,12 +14,37 @@ Error usage(std::string action, std::string detail) {
   return Error{.kind = ErrorKind::usage, .wire = WireError::none, .status = 0, .action = std::move(action),
                .detail = std::move(detail)};
 }
+
+// "a:b", "a, b" or "a b" -> {"a", "b"}.
+std::vector<std::string> split_users(std::string_view text, std::string_view separators) {
+  std::vector<std::string> out;
+  std::size_t i = 0;
+  while (i < text.size()) {
+    const auto start = text.find_first_not_of(separators, i);
+    if (start == std::string_view::npos) break;
+    const auto end = text.find_first_of(separators, start);
+    out.emplace_back(text.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start));
+    i = end == std::string_view::npos ? text.size() : end;
+  }
+  return out;
+}
+
+bool same_name(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+         });
+}
 }  // namespace
+
+bool ShareConfig::allows(std::string_view user) const {
+  return users.empty() || std::any_of(users.begin(), users.end(), [&](const auto& u) { return same_name(u, user); });
+}
 
 Expected<ShareConfig> parse_share_spec(std::string_view spec) {
   const std::string action = "parse --share " + std::string{spec};
   const auto eq = spec.find('=');
-  if (eq == std::string_view::npos || eq == 0) return usage(action, "expected NAME=PATH[,encrypt][,readonly][,ca]");
+  if (eq == std::string_view::npos || eq == 0)
+    return usage(action, "expected NAME=PATH[,encrypt][,readonly][,ca][,users=USER:USER...]");
   ShareConfig share;
   share.name = std::string{spec.substr(0, eq)};
   if (share.name.find_first_of("\\/:*?\"<>|$ ") != std::string::npos || share.name.size() > 80)
@@ -39,8 +64,11 @@ Expected<ShareConfig> parse_share_spec(std::string_view spec) {
       share.readonly = true;
     } else if (item == "ca") {
       share.continuously_available = true;
+    } else if (item.starts_with("users=")) {
+      share.users = split_users(item.substr(6), ":");
+      if (share.users.empty()) return usage(action, "users= names no user");
     } else {
-      return usage(action, "unknown share option '" + std::string{item} + "' (encrypt, readonly, ca)");
+      return usage(action, "unknown share option '" + std::string{item} + "' (encrypt, readonly, ca, users=)");
     }
     if (comma == std::string_view::npos) break;
     rest = rest.substr(comma + 1);
@@ -159,7 +187,7 @@ Expected<ServerConfig> parse_config_text(std::string_view text, const std::strin
         return error("share name '" + section + "' has a character clients cannot use");
       for (const auto& existing : config.shares)
         if (equal_ci(existing.name, section)) return error("share [" + section + "] is defined twice");
-      config.shares.push_back(ShareConfig{.name = section, .path = ""});
+      config.shares.push_back(ShareConfig{.name = section, .path = "", .users = {}});
       share_lines.push_back(line_no);
       share = &config.shares.back();
       continue;
@@ -211,13 +239,16 @@ Expected<ServerConfig> parse_config_text(std::string_view text, const std::strin
       const auto flag = parse_bool(value);
       if (!flag) return error("continuously available = '" + value + "': expected yes or no");
       share->continuously_available = *flag;
+    } else if (key == "users" || key == "validusers") {
+      share->users = split_users(value, ":, \t");
+      if (share->users.empty()) return error("users names no user");
     } else if (key == "writable" || key == "writeable") {
       const auto flag = parse_bool(value);
       if (!flag) return error("writable = '" + value + "': expected yes or no");
       share->readonly = !*flag;
     } else {
       return error("unknown share parameter '" + trim(std::string_view{line}.substr(0, eq)) +
-                   "' (path, encrypt, read only, continuously available)");
+                   "' (path, encrypt, read only, continuously available, users)");
     }
   }
   for (std::size_t i = 0; i < config.shares.size(); ++i)

@@ -16,6 +16,11 @@ struct ShareConfig {
   bool encrypt = false;   // MS-SMB2 3.3.5.7: Share.EncryptData, RejectUnencryptedAccess
   bool readonly = false;
   bool continuously_available = false;  // ",ca": MS-SMB2 Share.IsCA (persistent handles)
+  // ",users=A:B": the only users that may connect to the share (TREE_CONNECT
+  // fails ACCESS_DENIED for others) and use its ODX tokens; empty: every user.
+  std::vector<std::string> users;
+  // Whether `user` may use the share (names compare ignoring case).
+  bool allows(std::string_view user) const;
 };
 
 struct UserConfig {
@@ -39,7 +44,7 @@ struct ServerConfig {
   std::uint32_t max_io_size = 8u << 20;  // MaxReadSize / MaxWriteSize / MaxTransactSize
 };
 
-// "NAME=PATH[,encrypt][,readonly][,ca]"
+// "NAME=PATH[,encrypt][,readonly][,ca][,users=USER:USER...]"
 Expected<ShareConfig> parse_share_spec(std::string_view spec);
 // "USER:PASSWORD" (the password may contain ':')
 Expected<UserConfig> parse_user_spec(std::string_view spec);
@@ -51,7 +56,8 @@ Expected<void> parse_listen_spec(std::string_view spec, ServerConfig& config);
 //             log level = LEVEL, state dir = DIR, control = SOCKET,
 //             break timeout = MILLISECONDS
 //   [NAME]    path = DIR, encrypt = yes|no, read only = yes|no,
-//             continuously available = yes|no
+//             continuously available = yes|no, users = USER:USER... (also
+//             separated by ',' or spaces)
 // Keys ignore case and spaces ("state dir" = "statedir"); '#' and ';' start
 // comment lines. Errors name the file and line: "FILE:LINE: ...".
 // `origin` names the text in messages (the file name).

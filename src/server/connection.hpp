@@ -18,6 +18,7 @@
 #include "crypto/preauth.hpp"
 #include "server/server.hpp"
 #include "server/state.hpp"
+#include "wire/fsctl.hpp"
 #include "wire/message.hpp"
 #include "wire/ntstatus.hpp"
 
@@ -175,6 +176,13 @@ class Connection : public std::enable_shared_from_this<Connection> {
   Reply handle_tree_disconnect(Request& r);
   Reply handle_echo(Request& r);
   Reply handle_ioctl(Request& r);
+  // Server-side copy FSCTLs (handlers_copy.cpp).
+  Reply handle_resume_key(const wire::IoctlRequest& req, Open& open);
+  Reply handle_copychunk(Request& r, const wire::IoctlRequest& req, Open& target);
+  Reply handle_offload_read(const wire::IoctlRequest& req, Open& open);
+  Reply handle_offload_write(Request& r, const wire::IoctlRequest& req, Open& target);
+  // The open whose Open.ResumeKey this is (MS-SMB2 3.3.5.15.6), or null.
+  Open* find_by_resume_key(const wire::ResumeKey& key);
   Reply handle_create(Request& r);
   // MS-SMB2 3.3.5.9.7 / 3.3.5.9.12: DHnC or DH2C.
   Reply reconnect_durable(Request& r, const wire::CreateRequest& req, std::uint64_t persistent_id,

@@ -26,7 +26,7 @@ constexpr std::uint64_t kMaxDelayMs = 60'000;
 
 const char* const kUsage =
     "error usage: fault crash | freeze SECONDS | drop-connections | drop-responses N [COMMAND|any [NAME]] | "
-    "delay MS | clear | status";
+    "delay MS | offload-cap BYTES | clear | status";
 
 std::vector<std::string_view> split_words(std::string_view text) {
   std::vector<std::string_view> words;
@@ -161,8 +161,19 @@ std::vector<std::string> Faults::control(std::string_view args) {
     log_warn("fault: responses delayed by " + std::to_string(*ms) + " ms");
     return {"ok"};
   }
+  if (verb == "offload-cap") {
+    if (extra != 1) return {"error usage: fault offload-cap BYTES"};
+    const auto bytes = parse_count(words[1]);
+    if (!bytes) return {"error fault offload-cap: BYTES must be a whole number (0 ends the cap), not '" +
+                        std::string{words[1]} + "'"};
+    offload_cap_ = *bytes;
+    log_warn(*bytes == 0 ? std::string{"fault: offload cap cleared"}
+                         : "fault: ODX transfers capped at " + std::to_string(*bytes) + " bytes");
+    return {"ok"};
+  }
   if (verb == "clear") {
     if (extra != 0) return {"error fault clear takes no argument"};
+    offload_cap_ = 0;
     frozen_until_ = {};
     drop_remaining_ = 0;
     drop_command_.reset();
@@ -188,6 +199,8 @@ std::vector<std::string> Faults::control(std::string_view args) {
                              (drop_name_.empty() ? std::string{} : " name " + drop_name_)));
     out.push_back("delay: " + std::to_string(delay_.count()) + " ms");
     out.push_back("connections: " + std::to_string(connections_.size()));
+    out.push_back("offload-cap: " +
+                  (offload_cap_ == 0 ? std::string{"none"} : std::to_string(offload_cap_) + " bytes"));
     return out;
   }
   return {std::string{kUsage} + " (unknown fault '" + std::string{words[0]} + "')"};

@@ -18,7 +18,12 @@
 //                               that may make the file: not OPEN/OVERWRITE),
 //                               rename, delete, set-eof (SET_INFO classes)
 //   delay MS                    every response waits MS before it is sent
-//   clear                       ends freeze, drop-responses and delay
+//   offload-cap BYTES           ODX partial transfers: FSCTL_OFFLOAD_READ's
+//                               TransferLength and FSCTL_OFFLOAD_WRITE's
+//                               LengthWritten are at most BYTES (rounded down
+//                               to the 512-byte sector, at least one sector);
+//                               0 ends the cap
+//   clear                       ends freeze, drop-responses, delay and offload-cap
 //
 // Connections call the hooks below from their read and write loops (and
 // execute(), which sees each decoded request of a compound frame). Everything
@@ -82,6 +87,9 @@ class Faults {
   // The FileId a request body names, if any (for the caller's open lookup).
   static std::optional<wire::FileId> file_id_of(const wire::Body& body);
 
+  // offload-cap: the largest ODX TransferLength / LengthWritten (0: no cap).
+  std::uint64_t offload_cap() const { return offload_cap_; }
+
   // After a frame was executed: what to do with its response.
   enum class Verdict { answer, drop, drop_and_disconnect };
   Verdict after_frame(const void* connection);
@@ -119,6 +127,8 @@ class Faults {
 
   // delay
   std::chrono::milliseconds delay_{0};
+
+  std::uint64_t offload_cap_ = 0;
 };
 
 }  // namespace smbx::server

@@ -293,6 +293,11 @@ Reply Connection::handle_tree_connect(Request& r) {
     log_info("connection from " + peer_ + ": no share '" + wire::utf8_from_utf16(name) + "'");
     return fail(st::BAD_NETWORK_NAME);
   }
+  // users= (config.hpp): smbxd's stand-in for a share's security descriptor.
+  if (!share->config.allows(r.session->user)) {
+    log_info("connection from " + peer_ + ": user " + r.session->user + " may not use share " + share->config.name);
+    return fail(st::ACCESS_DENIED);
+  }
   // A share that must be encrypted cannot be used by a client that cannot encrypt (MS-SMB2 3.3.5.7).
   if (share->config.encrypt && (!wire::is_smb3(dialect_) || cipher_ == crypto::Cipher::none))
     return fail(st::ACCESS_DENIED);
@@ -381,6 +386,14 @@ Reply Connection::handle_ioctl(Request& r) {
       Open* open = find_open(r, req.file_id);
       if (open == nullptr) return fail(open_error_);
       reply.file_id = wire::FileId{open->id, open->id};
+      switch (req.ctl_code) {
+        case wire::fsctl::srv_request_resume_key: return handle_resume_key(req, *open);
+        case wire::fsctl::srv_copychunk:
+        case wire::fsctl::srv_copychunk_write: return handle_copychunk(r, req, *open);
+        case wire::fsctl::offload_read: return handle_offload_read(req, *open);
+        case wire::fsctl::offload_write: return handle_offload_write(r, req, *open);
+        default: break;
+      }
       constexpr std::uint32_t kGetObjectId = 0x0009009C;
       constexpr std::uint32_t kCreateOrGetObjectId = 0x000900C0;
       if (req.ctl_code != kGetObjectId && req.ctl_code != kCreateOrGetObjectId) {

@@ -80,6 +80,12 @@ Expected<std::unique_ptr<Server>> Server::create(asio::io_context& io, ServerCon
     auto guid = server->store_->server_guid(server->server_guid_);
     if (!guid) return Unexpected{guid.error()};
     server->server_guid_ = *guid;
+    // Every smbxd on this state dir signs and checks ODX tokens with one key.
+    auto key = offload::load_or_create_key(server->config_.state_dir);
+    if (!key) return Unexpected{key.error()};
+    server->offload_key_ = *key;
+  } else {
+    server->offload_key_ = offload::random_key();
   }
   return server;
 }

@@ -14,6 +14,7 @@
 #include "auth/ntlm.hpp"
 #include "server/config.hpp"
 #include "server/faults.hpp"
+#include "server/offload.hpp"
 #include "server/state.hpp"
 #include "server/state_store.hpp"
 #include "smbx/expected.hpp"
@@ -125,6 +126,8 @@ class Server {
   bool any_continuously_available_share() const;
   // The state store (--state-dir), or null without one.
   StateStore* store() { return store_.get(); }
+  // The key of ODX tokens (offload.hpp): shared through the state dir.
+  const offload::Key& offload_key() const { return offload_key_; }
 
  private:
   Server(asio::io_context& io, ServerConfig config);
@@ -154,6 +157,7 @@ class Server {
   std::set<std::pair<wire::Guid, wire::Guid>> creates_in_progress_;
   std::uint64_t file_id_limit_ = 0;  // with a store: one past the reserved range
   std::unique_ptr<StateStore> store_;
+  offload::Key offload_key_{};
 };
 
 }  // namespace smbx::server

@@ -136,6 +136,9 @@ struct Open {
   // LockSequenceIndex i + 1; 0 when unused, else 0x100 | LockSequenceNumber
   // (the encoding of PersistentOpen::lock_sequences).
   std::array<std::uint16_t, 64> lock_sequences{};
+  // MS-SMB2 3.3.1.10 Open.ResumeKey (3.3.5.15.5): made on the first
+  // FSCTL_SRV_REQUEST_RESUME_KEY; the open's id, then 16 random bytes.
+  std::optional<std::array<std::uint8_t, 24>> resume_key;
 
   Open() = default;
   Open(const Open&) = delete;

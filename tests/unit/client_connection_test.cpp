@@ -220,7 +220,8 @@ void run(const std::function<asio::awaitable<void>(Peer&)>& server,
                                   .connect_timeout = 5'000ms,
                                   .request_timeout = 5'000ms,
                                   .pending_timeout = 5'000ms,
-                                  .client_guid = std::nullopt};
+                                  .client_guid = std::nullopt,
+                                  .traffic = nullptr};
   asio::co_spawn(
       io,
       [&]() -> asio::awaitable<void> {

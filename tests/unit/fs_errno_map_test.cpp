@@ -25,6 +25,8 @@ TEST_CASE("fs errno map: the statuses a file system meets") {
   CHECK(errno_from_status(st::NAME_TOO_LONG) == ENAMETOOLONG);
   CHECK(errno_from_status(st::NOT_SUPPORTED) == EOPNOTSUPP);
   CHECK(errno_from_status(st::NOT_SAME_DEVICE) == EXDEV);
+  CHECK(errno_from_status(st::OFFLOAD_READ_FLT_NOT_SUPPORTED) == EOPNOTSUPP);
+  CHECK(errno_from_status(st::OFFLOAD_WRITE_FILE_NOT_SUPPORTED) == EOPNOTSUPP);
   CHECK(errno_from_status(st::NONEXISTENT_EA_ENTRY) == ENODATA);
   CHECK(errno_from_status(st::OBJECT_NAME_INVALID) == EINVAL);
   CHECK(errno_from_status(st::NETWORK_NAME_DELETED) == ESTALE);

@@ -25,6 +25,24 @@ TEST_CASE("a share spec gives a name, a path and its options") {
   CHECK_FALSE(parse_share_spec("a/b=/srv"));
 }
 
+TEST_CASE("a share's users= option limits who may use it") {
+  auto open = parse_share_spec("data=/srv/data");
+  REQUIRE(open);
+  CHECK(open->users.empty());
+  CHECK(open->allows("anyone"));
+  auto limited = parse_share_spec("data=/srv/data,users=alice:Bob,readonly");
+  REQUIRE(limited);
+  CHECK(limited->readonly);
+  CHECK(limited->users == std::vector<std::string>{"alice", "Bob"});
+  CHECK(limited->allows("ALICE"));
+  CHECK(limited->allows("bob"));
+  CHECK_FALSE(limited->allows("carol"));
+  CHECK_FALSE(parse_share_spec("data=/srv/data,users="));
+  auto config = parse_config_text("[s]\npath = /srv\nusers = alice, bob carol\n", "smbxd.conf");
+  REQUIRE(config);
+  CHECK(config->shares[0].users == std::vector<std::string>{"alice", "bob", "carol"});
+}
+
 TEST_CASE("user and listen specs") {
   auto user = parse_user_spec("alice:pa:ss");
   REQUIRE(user);
@@ -116,14 +134,14 @@ TEST_CASE("config file errors name the file and the line") {
   CHECK(error_of("[a b]\npath = /a\n").find("has a character clients cannot use") != std::string::npos);
   CHECK(error_of("[global]\nlog level = loud\n") == "smbxd.conf:2: log level 'loud': expected error, warn, info or debug");
   CHECK(error_of("[global]\nuser = nocolon\n") == "smbxd.conf:2: user: expected USER:PASSWORD");
-  CHECK(error_of("[s]\nfoo = 1\n") == "smbxd.conf:2: unknown share parameter 'foo' (path, encrypt, read only, continuously available)");
+  CHECK(error_of("[s]\nfoo = 1\n") == "smbxd.conf:2: unknown share parameter 'foo' (path, encrypt, read only, continuously available, users)");
 }
 
 TEST_CASE("flags override the config file") {
   auto config = parse_config_text("[global]\nuser = alice:old\n[data]\npath = /old\n", "f");
   REQUIRE(config);
-  merge_share(*config, ShareConfig{"DATA", "/new", true, false});
-  merge_share(*config, ShareConfig{"other", "/o", false, true});
+  merge_share(*config, ShareConfig{"DATA", "/new", true, false, false, {}});
+  merge_share(*config, ShareConfig{"other", "/o", false, true, false, {}});
   merge_user(*config, UserConfig{"Alice", "new"});
   REQUIRE(config->shares.size() == 2);
   CHECK(config->shares[0].path == "/new");

@@ -51,15 +51,22 @@ TEST_CASE("fault control words: ok, or an error naming the problem") {
 
   CHECK(first(faults.control("delay 5")) == "ok");
   CHECK(first(faults.control("drop-responses 3 set_info x")) == "ok");
+  CHECK(first(faults.control("offload-cap")) == "error usage: fault offload-cap BYTES");
+  CHECK(first(faults.control("offload-cap -1")).starts_with("error fault offload-cap"));
+  CHECK(first(faults.control("offload-cap 4096")) == "ok");
+  CHECK(faults.offload_cap() == 4096);
   auto status = faults.control("status");
-  REQUIRE(status.size() == 5);
+  REQUIRE(status.size() == 6);
   CHECK(status[1] == "freeze: none");
   CHECK(status[2] == "drop-responses: 3 left command set_info name x");
   CHECK(status[3] == "delay: 5 ms");
+  CHECK(status[5] == "offload-cap: 4096 bytes");
   CHECK(first(faults.control("clear")) == "ok");
   status = faults.control("status");
   CHECK(status[2] == "drop-responses: none");
   CHECK(status[3] == "delay: 0 ms");
+  CHECK(status[5] == "offload-cap: none");
+  CHECK(faults.offload_cap() == 0);
 }
 
 TEST_CASE("drop-responses counts matching frames, drops N, then the connection") {

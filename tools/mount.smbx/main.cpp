@@ -178,14 +178,21 @@ int serve(MountOptions options, Reporter& reporter) {
     const std::string server = (v6 ? "[" + options.client.host + "]" : options.client.host) + ":" +
                                std::to_string(options.client.port);
     smbx::fs::remove_stale_mount_sockets();
-    auto started = smbx::fs::ControlServer::start(
+    auto control_info = std::make_shared<smbx::fs::MountControl>();
+    control_info->status = [fs, server] {
+      auto status = fs->status();
+      status.server = server;
+      return status;
+    };
+    control_info->host = options.client.host;
+    control_info->port = options.client.port;
+    control_info->share = options.share;
+    control_info->user = options.client.user;
+    control_info->filesystem = fs;
+    auto started = smbx::fs::ControlServer::start_streaming(
         io, smbx::fs::mount_socket_path(::getpid()),
-        [fs, server](const std::vector<std::string>& words) {
-          return smbx::fs::answer_mount_request(words, [fs, &server] {
-            auto status = fs->status();
-            status.server = server;
-            return status;
-          });
+        [control_info](std::vector<std::string> words, std::shared_ptr<smbx::fs::ControlReplyStream> out) {
+          return smbx::fs::serve_mount_request(std::move(words), std::move(out), control_info);
         });
     if (started) control = std::move(*started);
     else log_line(LOG_WARNING, "no control socket: " + smbx::describe(started.error()));

@@ -17,6 +17,7 @@
 #include <map>
 
 #include "client/password_prompt.hpp"
+#include "common/tool_support.hpp"
 #include "progress.hpp"
 #include "smbx/client.hpp"
 #include "smbx/credentials.hpp"
@@ -33,26 +34,6 @@ namespace smbx::cli {
 namespace asio = boost::asio;
 
 namespace {
-
-Error usage_error(std::string action, std::string detail = {}) {
-  return Error{.kind = ErrorKind::usage, .wire = WireError::none, .status = 0, .action = std::move(action),
-               .detail = std::move(detail)};
-}
-
-Error local_error(std::string action, int err) {
-  return Error{.kind = ErrorKind::local, .wire = WireError::none, .status = 0, .action = std::move(action),
-               .detail = std::strerror(err)};
-}
-
-std::optional<std::uint16_t> dialect_from_vers(const std::string& vers) {
-  // mount.cifs spellings too (vers=3.11, 3.02, 2.0).
-  if (vers == "3.1.1" || vers == "3.11") return 0x0311;
-  if (vers == "3.0.2" || vers == "3.02") return 0x0302;
-  if (vers == "3.0" || vers == "3") return 0x0300;
-  if (vers == "2.1") return 0x0210;
-  if (vers == "2.0.2" || vers == "2.0") return 0x0202;
-  return std::nullopt;
-}
 
 std::string base_name(const std::string& path) {
   const auto slash = path.find_last_of('/');
@@ -140,15 +121,9 @@ class Runner {
     o.port = url.port ? *url.port : options_.port ? static_cast<std::uint16_t>(*options_.port) : std::uint16_t{445};
     o.user = !url.user.empty() ? url.user : credentials_.username.value_or("");
     o.domain = !url.domain.empty() ? url.domain : credentials_.domain.value_or("");
-    if (o.user.empty()) {
-      const char* env_user = std::getenv("USER");
-      if (env_user == nullptr) env_user = std::getenv("LOGNAME");
-      if (env_user == nullptr)
-        if (const passwd* pw = ::getpwuid(::getuid()); pw != nullptr) env_user = pw->pw_name;
-      if (env_user == nullptr || *env_user == '\0')
-        return usage_error("no user name for " + url.to_string(), "put user@ in the URL or username= in -A FILE");
-      o.user = env_user;
-    }
+    if (o.user.empty()) o.user = local_user_name();
+    if (o.user.empty())
+      return usage_error("no user name for " + url.to_string(), "put user@ in the URL or username= in -A FILE");
     principal_ = o.domain.empty() ? o.user : o.domain + "\\" + o.user;
     if (credentials_.password) {
       o.password = *credentials_.password;
@@ -160,10 +135,7 @@ class Runner {
     } else {
       return usage_error("no password for " + principal_, "give -A FILE or SMBX_PASSWORD, or run on a terminal");
     }
-    if (auto d = dialect_from_vers(options_.vers)) o.dialects = {*d};
-    o.seal = options_.seal;
-    o.request_timeout = std::chrono::seconds{options_.timeout_seconds};
-    o.connect_timeout = std::chrono::seconds{std::min(options_.timeout_seconds, 30)};
+    apply_connection_flags(o, options_.vers, options_.seal, options_.timeout_seconds);
     return o;
   }
 

@@ -226,6 +226,12 @@ int run_server(const std::string& socket, const std::vector<std::string>& words)
     return kExitErrorReply;
   }
   for (const auto& line : x.reply.lines) std::cout << line << "\n";
+  // A mount's `copy` says `ok` once its files are open and ends with
+  // `failed MSG` when the copy itself fails.
+  if (!x.reply.lines.empty() && x.reply.lines.back().starts_with("failed")) {
+    std::cerr << "smbxctl: " << x.reply.lines.back() << "\n";
+    return kExitErrorReply;
+  }
   return kExitOk;
 }
 
@@ -243,11 +249,14 @@ int main(int argc, char** argv) {
 
   std::string socket;
   std::vector<std::string> words;
-  auto* server = app.add_subcommand("server", "send a request to an smbxd control socket and print the reply");
-  server->add_option("SOCKET", socket, "the socket smbxd was started with (--control)")->required();
+  auto* server = app.add_subcommand(
+      "server", "send a request to an smbxd control socket (or a mount's) and print the reply");
+  server->add_option("SOCKET", socket, "the socket smbxd was started with (--control), or /run/smbx/mount-PID.sock")
+      ->required();
   server->add_option("WORD", words,
                      "the request: status, or fault crash | freeze SECONDS | drop-connections | "
-                     "drop-responses N [COMMAND|any [NAME]] | delay MS | clear | status")
+                     "drop-responses N [COMMAND|any [NAME]] | delay MS | offload-cap BYTES | clear | status; "
+                     "to a mount: status | resolve PATH | copy auto|odx|copychunk|stream SRC DST")
       ->required();
 
   try {

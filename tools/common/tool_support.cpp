@@ -1,0 +1,47 @@
+#include "tool_support.hpp"
+
+#include <pwd.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+
+namespace smbx::cli {
+
+Error usage_error(std::string action, std::string detail) {
+  return Error{.kind = ErrorKind::usage, .wire = WireError::none, .status = 0, .action = std::move(action),
+               .detail = std::move(detail)};
+}
+
+Error local_error(std::string action, int err) {
+  return Error{.kind = ErrorKind::local, .wire = WireError::none, .status = 0, .action = std::move(action),
+               .detail = std::strerror(err)};
+}
+
+std::optional<std::uint16_t> dialect_from_vers(const std::string& vers) {
+  if (vers == "3.1.1" || vers == "3.11") return 0x0311;
+  if (vers == "3.0.2" || vers == "3.02") return 0x0302;
+  if (vers == "3.0" || vers == "3") return 0x0300;
+  if (vers == "2.1") return 0x0210;
+  if (vers == "2.0.2" || vers == "2.0") return 0x0202;
+  return std::nullopt;
+}
+
+std::string local_user_name() {
+  const char* name = std::getenv("USER");
+  if (name == nullptr) name = std::getenv("LOGNAME");
+  if (name == nullptr)
+    if (const passwd* pw = ::getpwuid(::getuid()); pw != nullptr) name = pw->pw_name;
+  return name == nullptr ? std::string{} : std::string{name};
+}
+
+void apply_connection_flags(ClientOptions& options, const std::string& vers, bool seal, int timeout_seconds) {
+  if (auto d = dialect_from_vers(vers)) options.dialects = {*d};
+  options.seal = seal;
+  options.request_timeout = std::chrono::seconds{timeout_seconds};
+  options.connect_timeout = std::chrono::seconds{std::min(timeout_seconds, 30)};
+}
+
+}  // namespace smbx::cli

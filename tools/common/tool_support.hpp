@@ -1,0 +1,27 @@
+// What the command-line tools (smbx, cp-offload) share: their error values,
+// the --vers spellings, the local user name and the connection flags.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "smbx/client.hpp"
+#include "smbx/error.hpp"
+
+namespace smbx::cli {
+
+Error usage_error(std::string action, std::string detail = {});
+Error local_error(std::string action, int err);  // detail: strerror(err)
+
+// --vers: 3.1.1, 3.0.2, 3.0, 2.1, 2.0.2 and mount.cifs' 3.11, 3.02, 3, 2.0.
+std::optional<std::uint16_t> dialect_from_vers(const std::string& vers);
+
+// $USER, else $LOGNAME, else the password database; "" when none is known.
+std::string local_user_name();
+
+// --vers, --seal and --timeout onto a connection's options (the connect
+// timeout is the request timeout, at most 30 s).
+void apply_connection_flags(ClientOptions& options, const std::string& vers, bool seal, int timeout_seconds);
+
+}  // namespace smbx::cli
