@@ -35,6 +35,8 @@ build_dir=$(cd "$build_dir" 2>/dev/null && pwd || echo "$build_dir")
 
 now_ms() { date +%s%3N; }
 die() { echo "demo.sh: $*" >&2; exit 1; }
+# shellcheck source=../tests/lib/listening.sh
+source "$src/tests/lib/listening.sh"
 
 # ---- inside the namespace: the demo itself -----------------------------------------
 if [[ -n ${DEMO_INSIDE:-} ]]; then
@@ -66,12 +68,10 @@ if [[ -n ${DEMO_INSIDE:-} ]]; then
     "$smbxd" --listen 127.0.0.1:445 --share "data=$work/share,ca" --state-dir "$work/state" --control "$sock" \
       --user "$user:$password" --log info >>"$work/smbxd.log" 2>&1 &
     smbxd_pid=$!
-    local i
-    for i in $(seq 400); do
-      if bash -c 'exec 3<>/dev/tcp/127.0.0.1/445' 2>/dev/null; then restart_ms=$(($(now_ms) - t0)); return 0; fi
-      kill -0 "$smbxd_pid" 2>/dev/null || { tail -n 5 "$work/smbxd.log" >&2; die "smbxd exited at start"; }
-      sleep 0.01
-    done
+    local rc=0
+    wait_listening "$smbxd_pid" 445 400 0.01 || rc=$?
+    if [[ $rc -eq 0 ]]; then restart_ms=$(($(now_ms) - t0)); return 0; fi
+    [[ $rc -eq 1 ]] && { tail -n 5 "$work/smbxd.log" >&2; die "smbxd exited at start"; }
     die "smbxd did not accept connections within 4 s"
   }
 

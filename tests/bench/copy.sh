@@ -20,6 +20,8 @@
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 harness="$here/../harness/samba.sh"
+# shellcheck source=../lib/listening.sh
+source "$here/../lib/listening.sh"
 now_ms() { date +%s%3N; }
 log() { echo "[$(date +%T)] $*" >&2; }
 
@@ -46,10 +48,7 @@ if [[ ${1:-} == --inside ]]; then
   "$SMBXD" --listen "127.0.0.1:$SMBXD_PORT" --share "$SMBXD_SHARE=$SMBXD_PATH" --user "$SMBXD_USER:$SMBXD_PASSWORD" \
     --state-dir "$work/smbxd-state" --log warn >>"$work/smbxd.log" 2>&1 &
   smbxd_pid=$!
-  for ((i = 0; i < 500; i++)); do
-    bash -c "exec 3<>/dev/tcp/127.0.0.1/$SMBXD_PORT" 2>/dev/null && break
-    sleep 0.01
-  done
+  wait_listening "$smbxd_pid" "$SMBXD_PORT" || { cat "$work/smbxd.log" >&2; exit 1; }
 
   # The same 1 GiB of random bytes on both shares, written on the server side.
   head -c "$((size_mib << 20))" /dev/urandom >"$SHARE_PATH/src.bin"

@@ -30,6 +30,8 @@
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 harness="$here/../harness/samba.sh"
+# shellcheck source=../lib/listening.sh
+source "$here/../lib/listening.sh"
 writer="$here/../failover/writer.py"
 
 now_ms() { date +%s%3N; }
@@ -65,15 +67,12 @@ if [[ ${1:-} == --inside ]]; then
       "$SMBXD" --listen 127.0.0.1:445 --share "data=$SHARE_PATH,ca" --state-dir "$work/smbxd-state" --control "$sock" \
         --user "$USER:$PASSWORD" --log warn >>"$work/smbxd.log" 2>&1 &
       smbxd_pid=$!
-      local i t0
+      local t0
       t0=$(now_ms)
-      for ((i = 0; i < 400; i++)); do
-        if bash -c 'exec 3<>/dev/tcp/127.0.0.1/445' 2>/dev/null; then
-          echo "$(($(now_ms) - t0))" >>"$results/smbxd.restart_ms"
-          return 0
-        fi
-        sleep 0.01
-      done
+      if wait_listening "$smbxd_pid" 445 400 0.01; then
+        echo "$(($(now_ms) - t0))" >>"$results/smbxd.restart_ms"
+        return 0
+      fi
       log "smbxd did not start"; return 1
     }
     start_smbxd || exit 1

@@ -18,6 +18,8 @@ runs=${RUNS:-3}
 protection=${PROTECTION:-sign}
 here=$(cd "$(dirname "$0")" && pwd)
 harness="$here/../harness/samba.sh"
+# shellcheck source=../lib/listening.sh
+source "$here/../lib/listening.sh"
 smbxd_port=4445
 
 "$harness" check || { echo "server.sh: cannot run here (see above)" >&2; exit 77; }
@@ -46,11 +48,7 @@ mkdir "$SHARE_PATH/smbxd"
 ip netns exec "$NETNS" "$smbxd" --listen "127.0.0.1:$smbxd_port" --share "bench=$SHARE_PATH/smbxd" \
   --user "$USER:$PASSWORD" --log warn >"$work/smbxd.log" 2>&1 &
 smbxd_pid=$!
-for _ in $(seq 100); do
-  ip netns exec "$NETNS" bash -c "exec 3<>/dev/tcp/127.0.0.1/$smbxd_port" 2>/dev/null && break
-  kill -0 "$smbxd_pid" 2>/dev/null || { cat "$work/smbxd.log" >&2; exit 1; }
-  sleep 0.1
-done
+wait_listening -n "$NETNS" "$smbxd_pid" "$smbxd_port" || { cat "$work/smbxd.log" >&2; exit 1; }
 
 # The local side lives on tmpfs too, so neither disk nor page cache decides.
 mkdir "$work/local"

@@ -151,7 +151,7 @@ case_servers() {
   "$FO_SMBXD" --listen 127.0.0.1:1445 --share "other=$SCRATCH/other" --user "$USER:$PASSWORD" \
     >"$work/smbxd2.log" 2>&1 &
   second_pid=$!
-  WAIT_LIMIT_MS=10000 wait_for bash -c 'exec 3<>/dev/tcp/127.0.0.1/1445' 2>/dev/null ||
+  wait_listening "$second_pid" 1445 ||
     { cat "$work/smbxd2.log" >&2; fail "the second smbxd does not listen on 1445"; }
   local size=$((8 << 20)) method
   make_random "$SHARE_PATH/f" "$size"

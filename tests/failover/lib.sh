@@ -120,15 +120,13 @@ fo_start_smbxd() {
   "$FO_SMBXD" --listen 127.0.0.1:445 --share "$SHARE=$SHARE_PATH${FO_SHARE_OPTIONS-,ca}" --state-dir "$STATE_DIR" --control "$SOCK" \
     --user "$USER:$PASSWORD" --log "${FO_SMBXD_LOG:-info}" "$@" >>"$work/smbxd.log" 2>&1 &
   smbxd_pid=$!
-  local i
-  for i in $(seq 400); do
-    if bash -c 'exec 3<>/dev/tcp/127.0.0.1/445' 2>/dev/null; then
-      smbxd_start_ms=$(($(now_ms) - started))
-      return 0
-    fi
-    kill -0 "$smbxd_pid" 2>/dev/null || { tail -n 20 "$work/smbxd.log" >&2; fail "smbxd exited at start"; }
-    sleep 0.05
-  done
+  local rc=0
+  wait_listening "$smbxd_pid" 445 400 0.05 || rc=$?
+  if [[ $rc -eq 0 ]]; then
+    smbxd_start_ms=$(($(now_ms) - started))
+    return 0
+  fi
+  [[ $rc -eq 1 ]] && { tail -n 20 "$work/smbxd.log" >&2; fail "smbxd exited at start"; }
   fail "smbxd did not accept connections within 20 s"
 }
 

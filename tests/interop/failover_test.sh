@@ -38,11 +38,8 @@ start_smbxd_server() {
   ip netns exec "$NETNS" "$smbxd" --listen 127.0.0.1:445 --share "$SHARE=$SHARE_PATH,ca" \
     --state-dir "$work/smbxd-state" --user "$USER:$PASSWORD" >"$work/smbxd.log" 2>&1 &
   smbxd_pid=$!
-  for _ in $(seq 100); do
-    if ip netns exec "$NETNS" bash -c 'exec 3<>/dev/tcp/127.0.0.1/445' 2>/dev/null; then return 0; fi
-    kill -0 "$smbxd_pid" 2>/dev/null || { cat "$work/smbxd.log" >&2; fail "smbxd exited at start"; }
-    sleep 0.1
-  done
+  wait_listening -n "$NETNS" "$smbxd_pid" 445 && return 0
+  [[ $? -eq 1 ]] && { cat "$work/smbxd.log" >&2; fail "smbxd exited at start"; }
   fail "smbxd did not accept connections within 10 s"
 }
 

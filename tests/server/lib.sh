@@ -36,6 +36,8 @@ make_netns() {
   ip -n "$ns" link set lo up || fail "cannot bring up lo in $ns"
 }
 in_ns() { ip netns exec "$ns" "$@"; }
+# shellcheck source=../lib/listening.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/listening.sh"
 
 USER_NAME=smbxuser
 USER_PASS='Pass-w0rd!'
@@ -48,11 +50,8 @@ start_smbxd() {
   # ip netns exec execs the command, so $! is smbxd itself.
   ip netns exec "$ns" "$smbxd" --listen 127.0.0.1:445 --user "$USER_NAME:$USER_PASS" "$@" >"$work/smbxd.log" 2>&1 &
   smbxd_pid=$!
-  for _ in $(seq 100); do
-    if in_ns bash -c 'exec 3<>/dev/tcp/127.0.0.1/445' 2>/dev/null; then return 0; fi
-    kill -0 "$smbxd_pid" 2>/dev/null || { cat "$work/smbxd.log" >&2; fail "smbxd exited at start"; }
-    sleep 0.1
-  done
+  wait_listening -n "$ns" "$smbxd_pid" 445 && return 0
+  [[ $? -eq 1 ]] && { cat "$work/smbxd.log" >&2; fail "smbxd exited at start"; }
   fail "smbxd did not accept connections within 10 s"
 }
 

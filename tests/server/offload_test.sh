@@ -37,7 +37,7 @@ trap 'if [[ -n $second_pid ]]; then kill "$second_pid" 2>/dev/null; fi; cleanup'
 ip netns exec "$ns" "$smbxd" --listen 127.0.0.1:4455 --user "$USER_NAME:$USER_PASS" --share "share=$work/share" \
   --state-dir "$work/state2" --log warn >"$work/smbxd-2.log" 2>&1 &
 second_pid=$!
-for _ in $(seq 100); do in_ns bash -c 'exec 3<>/dev/tcp/127.0.0.1/4455' 2>/dev/null && break; sleep 0.1; done
+wait_listening -n "$ns" "$second_pid" 4455 || { cat "$work/smbxd-2.log" >&2; fail "the second smbxd does not listen on 4455"; }
 in_ns timeout 60 python3 "$here/offload_test.py" 127.0.0.1 4455 "$work/ctl.sock" "$work" use-token ||
   { cat "$work/smbxd-2.log" >&2; fail "a second smbxd with the same key refused the token"; }
 kill -TERM "$second_pid"

@@ -1,9 +1,14 @@
 #include "tool_support.hpp"
 
+#include "smbx/exit_status.hpp"
+
 #include <pwd.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <boost/asio/co_spawn.hpp>
+#include <cstdio>
+#include <exception>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
@@ -42,6 +47,25 @@ void apply_connection_flags(ClientOptions& options, const std::string& vers, boo
   options.seal = seal;
   options.request_timeout = std::chrono::seconds{timeout_seconds};
   options.connect_timeout = std::chrono::seconds{std::min(timeout_seconds, 30)};
+}
+
+int run_to_exit_code(boost::asio::io_context& io, boost::asio::awaitable<int> work, const std::function<void()>& shutdown,
+                     const char* program) {
+  int status = static_cast<int>(ExitCode::other);
+  boost::asio::co_spawn(io, std::move(work), [&](std::exception_ptr e, int code) {
+    shutdown();
+    if (e) {
+      try {
+        std::rethrow_exception(e);
+      } catch (const std::exception& ex) {
+        std::fprintf(stderr, "%s: internal error: %s\n", program, ex.what());
+      }
+      return;
+    }
+    status = code;
+  });
+  io.run();
+  return status;
 }
 
 }  // namespace smbx::cli

@@ -2,7 +2,10 @@
 // the --vers spellings, the local user name and the connection flags.
 #pragma once
 
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -23,5 +26,12 @@ std::string local_user_name();
 // --vers, --seal and --timeout onto a connection's options (the connect
 // timeout is the request timeout, at most 30 s).
 void apply_connection_flags(ClientOptions& options, const std::string& vers, bool seal, int timeout_seconds);
+
+// Runs `work` (its result is the exit code) on `io` until the io_context runs
+// out of work; `shutdown` runs when `work` ends and must close the
+// connections (their receive loops keep `io` busy). An exception escaping
+// `work` is reported as "PROGRAM: internal error: ..." and gives exit code 1.
+int run_to_exit_code(boost::asio::io_context& io, boost::asio::awaitable<int> work, const std::function<void()>& shutdown,
+                     const char* program);
 
 }  // namespace smbx::cli

@@ -871,23 +871,8 @@ class Runner {
 
 int run(const std::vector<std::string>& sources, const std::string& target, const Options& options) {
   asio::io_context io;
-  int status = static_cast<int>(ExitCode::other);
   Runner runner{options};
-  asio::co_spawn(io, runner.run(sources, target), [&](std::exception_ptr e, int code) {
-    // The receive loops keep the io_context busy until their connections close.
-    runner.shutdown();
-    if (e) {
-      try {
-        std::rethrow_exception(e);
-      } catch (const std::exception& ex) {
-        std::fprintf(stderr, "cp-offload: internal error: %s\n", ex.what());
-      }
-      return;
-    }
-    status = code;
-  });
-  io.run();
-  return status;
+  return cli::run_to_exit_code(io, runner.run(sources, target), [&] { runner.shutdown(); }, "cp-offload");
 }
 
 }  // namespace smbx::cpo

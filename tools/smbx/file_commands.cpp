@@ -325,23 +325,8 @@ class Runner {
 
 int run_file_command(const std::string& command, const std::vector<std::string>& args, const GlobalOptions& options) {
   asio::io_context io;
-  int status = static_cast<int>(ExitCode::other);
   Runner runner{options};
-  asio::co_spawn(io, runner.run(command, args), [&](std::exception_ptr e, int code) {
-    // The receive loops keep the io_context busy until their connections close.
-    runner.shutdown();
-    if (e) {
-      try {
-        std::rethrow_exception(e);
-      } catch (const std::exception& ex) {
-        std::cerr << "smbx: internal error: " << ex.what() << "\n";
-      }
-      return;
-    }
-    status = code;
-  });
-  io.run();
-  return status;
+  return run_to_exit_code(io, runner.run(command, args), [&] { runner.shutdown(); }, "smbx");
 }
 
 }  // namespace smbx::cli
