@@ -2153,6 +2153,11 @@ Expected<std::unique_ptr<Filesystem>> Filesystem::mount(asio::io_context& io, st
   if (cfg.allow_other) options += ",allow_other";
   if (cfg.read_only) options += ",ro";
   if (cfg.rsize != 0) options += ",max_read=" + std::to_string(std::min(cfg.rsize, kMaxIo));
+  // libfuse turns these into MS_* flags of mount(2) (it mounts nosuid,nodev
+  // unless told suid/dev). "atime" and "relatime" only undo noatime/strictatime:
+  // relatime is already the kernel's default, and libfuse does not know them.
+  for (const auto& flag : cfg.mount_flags)
+    if (flag != "atime" && flag != "relatime") options += "," + flag;
   std::vector<std::string> argv_storage{"mount.smbx", "-o", options};
   std::vector<char*> argv;
   for (auto& a : argv_storage) argv.push_back(a.data());

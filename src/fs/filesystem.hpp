@@ -39,6 +39,9 @@ struct MountConfig {
   bool nobrl = false;       // byte-range locks stay local
   bool mfsymlinks = true;
   bool allow_other = true;  // other users may use the mount (as with cifs)
+  // mount(8)'s generic flags as given (noexec, nosuid, nodev, noatime, sync, ...),
+  // applied to the FUSE mount.
+  std::vector<std::string> mount_flags;
 };
 
 // What `smbxctl status` shows for a mount.

@@ -258,7 +258,7 @@ Expected<void> apply_option(std::string_view key, std::optional<std::string_view
   if (key == "nomfsymlinks") return flag(out.config.mfsymlinks, false);
   if (one_of(key, kVfsFlags)) {
     if (value) return usage("option " + std::string{key} + " takes no value");
-    out.fuse_flags.emplace_back(key);
+    out.config.mount_flags.emplace_back(key);
     return {};
   }
   if (one_of(key, kIgnored) || key.starts_with("x-") || key == "comment") return {};

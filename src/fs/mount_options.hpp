@@ -51,8 +51,6 @@ struct MountOptions {
   bool no_mtab = false;     // -n: there is no mtab to write (accepted)
   std::string ns;           // -N: mount in this mount namespace (pid or /proc/PID/ns/mnt path)
   std::string log_file;     // --log FILE (background); default syslog
-  // Generic VFS flags passed on to the FUSE mount (nosuid, nodev, noexec, ...).
-  std::vector<std::string> fuse_flags;
   // Warnings for the user (ignored options under -s).
   std::vector<std::string> warnings;
   bool help = false;

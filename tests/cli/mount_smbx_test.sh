@@ -227,7 +227,7 @@ case $case in
   options)
     # The secret share refuses anything unencrypted: a listing proves seal.
     mount_run "//$HOST/$SECRET_SHARE" "$mnt" -o \
-      "username=$USER,password=$PASSWORD,domain=$DOMAIN,seal,vers=3.0.2,uid=1234,gid=5678,file_mode=0640,dir_mode=0750,ro,nosuid,nodev"
+      "username=$USER,password=$PASSWORD,domain=$DOMAIN,seal,vers=3.0.2,uid=1234,gid=5678,file_mode=0640,dir_mode=0750,ro,nosuid,nodev,noexec"
     [[ $rc -eq 0 ]] || fail "mount.smbx exited $rc: $err"
     pid=$(mount_daemon_pid "$mnt") || fail "no mount.smbx process serves $mnt"
     echo "$pid" >> "$work/mount.pid"
@@ -239,7 +239,9 @@ case $case in
     if (printf 'x' > "$mnt/$tag/new.txt") 2>"$work/ro.err"; then fail "ro: a write succeeded"; fi
     grep -qi "read-only" "$work/ro.err" || fail "ro: the write failed with '$(cat "$work/ro.err")', not EROFS"
     opts=$(awk -v m="$mnt" '$2 == m {print $4}' /proc/mounts)
-    [[ ,$opts, == *,ro,* ]] || fail "/proc/mounts options '$opts' lack ro"
+    for flag in ro nosuid nodev noexec; do
+      [[ ,$opts, == *,$flag,* ]] || fail "/proc/mounts options '$opts' lack $flag"
+    done
     note "sealed SMB 3.0.2 mount: $opts; stat shows uid 1234, gid 5678, modes 640/750; writes refused"
     unmount_and_wait "$mnt" "$pid"
     ;;

@@ -270,7 +270,7 @@ TEST_CASE("mount(8)-level options are accepted; VFS flags go to FUSE") {
       "_netdev,noauto,auto,nofail,defaults,x-systemd.automount,x-gvfs-hide,comment=systemd.foo,"
       "noexec,nosuid,nodev,exec,suid,dev,sec=ntlmssp");
   REQUIRE(r);
-  CHECK(r->fuse_flags == std::vector<std::string>{"noexec", "nosuid", "nodev", "exec", "suid", "dev"});
+  CHECK(r->config.mount_flags == std::vector<std::string>{"noexec", "nosuid", "nodev", "exec", "suid", "dev"});
   CHECK(r->warnings.empty());
 }
 
