@@ -283,6 +283,7 @@ Reply Connection::handle_query_info(Request& r) {
       case fsc::file_fs_attribute_information:
         fscc::encode(w, fscc::FileFsAttributeInformation{fscc::fs_attribute::case_sensitive_search |
                                                              fscc::fs_attribute::case_preserved_names |
+                                                             fscc::fs_attribute::supports_hard_links |
                                                              fscc::fs_attribute::unicode_on_disk,
                                                          255, u"NTFS"});
         break;
@@ -485,8 +486,48 @@ Reply Connection::handle_set_info(Request& r) {
       open->mode = info->mode;
       return ok;
     }
-    case fic::file_link_information:
-      return fail(st::NOT_SUPPORTED);
+    case fic::file_link_information: {
+      // MS-FSA 2.1.5.14.6: another name for the open file, in the same
+      // share; directories have none.
+      auto info = fscc::decode_file_link_information(req.buffer);
+      if (!info) return fail(st::INFO_LENGTH_MISMATCH);
+      if (info->root_directory != 0) return fail(st::INVALID_PARAMETER);
+      if (share.config.readonly) return fail(st::ACCESS_DENIED);  // no name is added to a read-only share
+      auto sx = stat_fd(open->fd);
+      if (!sx) return fail(sx.error().status);
+      if (sx->is_directory) return fail(st::FILE_IS_A_DIRECTORY);
+      auto target = map_wire_path(info->file_name, true);
+      if (!target) return fail(target.error().status);
+      if (target->empty() || open->file->path.empty()) return fail(st::ACCESS_DENIED);
+      const int old_parent = open_beneath(share.root_fd, parent_of(open->file->path), O_PATH | O_DIRECTORY);
+      if (old_parent < 0) return fail(status_from_errno(-old_parent, true));
+      const int new_parent = open_beneath(share.root_fd, parent_of(*target), O_PATH | O_DIRECTORY);
+      if (new_parent < 0) {
+        ::close(old_parent);
+        return fail(status_from_errno(-new_parent, true));
+      }
+      const std::string new_leaf = leaf_of(*target);
+      wire::NtStatus status = st::SUCCESS;
+      bool already = false;
+      if (auto existing = stat_at(new_parent, new_leaf)) {
+        // As for a rename (MS-FSA 2.1.5.14.11): no replacing without
+        // ReplaceIfExists, nor a directory or an open file.
+        if (existing->device == sx->device && existing->inode == sx->inode && info->replace_if_exists)
+          already = true;
+        else if (!info->replace_if_exists) status = st::OBJECT_NAME_COLLISION;
+        else if (existing->is_directory) status = st::ACCESS_DENIED;
+        else if (server_.find_file_state({existing->device, existing->inode}) != nullptr) status = st::ACCESS_DENIED;
+        else if (::unlinkat(new_parent, new_leaf.c_str(), 0) != 0) status = status_from_errno(errno);
+      }
+      // By the names, both below the share root (the open's fd may be O_PATH).
+      if (status == st::SUCCESS && !already &&
+          ::linkat(old_parent, leaf_of(open->file->path).c_str(), new_parent, new_leaf.c_str(), 0) != 0)
+        status = status_from_errno(errno);
+      ::close(old_parent);
+      ::close(new_parent);
+      if (status != st::SUCCESS) return fail(status);
+      return ok;
+    }
     default:
       return fail(st::INVALID_INFO_CLASS);
   }

@@ -1,6 +1,6 @@
 #!/bin/bash
 # Samba's smbclient against smbxd: ls, put, get (64 MiB, sha256 compared),
-# mkdir, rename, rm, rmdir and allinfo, in one dialect / protection mode.
+# mkdir, rename, hardlink, rm, rmdir and allinfo, in one dialect / protection mode.
 # Usage: smbclient_test.sh SMBXD MODE, MODE one of smb311-signed,
 # smb311-encrypted, encrypt-share, smb202-signed, smb210, smb300-signed, smb300-encrypted, smb302-encrypted.
 set -u
@@ -27,7 +27,7 @@ root=$work/$share
 head -c $((64 << 20)) /dev/urandom >"$work/big.bin"
 echo "small file" >"$work/small.txt"
 out=$(cd "$work" && smbclient_run "$share" \
-  "put big.bin big.bin; put small.txt small.txt; get big.bin got.bin; mkdir d1; rename small.txt d1\\moved.txt; ls; ls d1\\*; allinfo big.bin" \
+  "put big.bin big.bin; put small.txt small.txt; get big.bin got.bin; mkdir d1; rename small.txt d1\\moved.txt; hardlink d1\\moved.txt d1\\linked.txt; ls; ls d1\\*; allinfo big.bin" \
   "${opts[@]}" 2>&1) || { echo "$out"; fail "smbclient ($mode) failed"; }
 echo "$out"
 [[ $(sha "$work/big.bin") == $(sha "$root/big.bin") ]] || fail "put: the file on the share differs"
@@ -38,8 +38,15 @@ grep -q "moved.txt" <<<"$out" || fail "ls d1 does not show moved.txt"
 grep -Eq "^ +big.bin +A +67108864" <<<"$out" || fail "ls does not show big.bin with its size"
 grep -q "stream: \[::\$DATA\], 67108864 bytes" <<<"$out" || fail "allinfo does not show the data stream"
 grep -q "write_time:" <<<"$out" || fail "allinfo shows no times"
+# A hard link (SET_INFO FileLinkInformation): the same inode under two names;
+# onto an existing name without ReplaceIfExists it is a collision.
+[[ $(stat -c %i "$root/d1/moved.txt") == $(stat -c %i "$root/d1/linked.txt") ]] ||
+  fail "hardlink: d1/linked.txt is not the inode of d1/moved.txt"
+out=$(smbclient_run "$share" "hardlink big.bin d1\\linked.txt" "${opts[@]}" 2>&1) || true
+grep -q "NT_STATUS_OBJECT_NAME_COLLISION" <<<"$out" || { echo "$out"; fail "hardlink onto an existing name: no collision"; }
+note "hardlink: one inode, two names; onto an existing name: OBJECT_NAME_COLLISION"
 
-out=$(smbclient_run "$share" "rm d1\\moved.txt; rmdir d1; rm big.bin; ls" "${opts[@]}" 2>&1) || {
+out=$(smbclient_run "$share" "rm d1\\moved.txt; rm d1\\linked.txt; rmdir d1; rm big.bin; ls" "${opts[@]}" 2>&1) || {
   echo "$out"; fail "smbclient rm/rmdir ($mode) failed"; }
 [[ ! -e $root/d1 && ! -e $root/big.bin ]] || fail "rm/rmdir left files behind"
 note "rm, rmdir: gone"
