@@ -335,6 +335,36 @@ timespec time_for_set(std::uint64_t filetime) {
   return fscc::timespec_from_filetime(filetime);
 }
 
+// The directories that hold `from` and `to`, opened beneath the share root
+// (O_PATH), for renameat2 and linkat: every name stays confined to the share.
+class ParentDirs {
+ public:
+  ParentDirs(int root_fd, const std::string& from, const std::string& to) {
+    from_ = open_beneath(root_fd, parent_of(from), O_PATH | O_DIRECTORY);
+    if (from_ < 0) {
+      status_ = status_from_errno(-from_, true);
+      return;
+    }
+    to_ = open_beneath(root_fd, parent_of(to), O_PATH | O_DIRECTORY);
+    if (to_ < 0) status_ = status_from_errno(-to_, true);
+  }
+  ~ParentDirs() {
+    if (from_ >= 0) ::close(from_);
+    if (to_ >= 0) ::close(to_);
+  }
+  ParentDirs(const ParentDirs&) = delete;
+  ParentDirs& operator=(const ParentDirs&) = delete;
+
+  wire::NtStatus status() const noexcept { return status_; }
+  int from() const noexcept { return from_; }
+  int to() const noexcept { return to_; }
+
+ private:
+  int from_ = -1;
+  int to_ = -1;
+  wire::NtStatus status_ = st::SUCCESS;
+};
+
 }  // namespace
 
 Reply Connection::handle_set_info(Request& r) {
@@ -379,13 +409,10 @@ Reply Connection::handle_set_info(Request& r) {
       if (!target) return fail(target.error().status);
       if (target->empty() || open->file->path.empty()) return fail(st::ACCESS_DENIED);
       if (*target == open->file->path) return ok;
-      const int old_parent = open_beneath(share.root_fd, parent_of(open->file->path), O_PATH | O_DIRECTORY);
-      if (old_parent < 0) return fail(status_from_errno(-old_parent, true));
-      const int new_parent = open_beneath(share.root_fd, parent_of(*target), O_PATH | O_DIRECTORY);
-      if (new_parent < 0) {
-        ::close(old_parent);
-        return fail(status_from_errno(-new_parent, true));
-      }
+      const ParentDirs dirs{share.root_fd, open->file->path, *target};
+      if (dirs.status() != st::SUCCESS) return fail(dirs.status());
+      const int old_parent = dirs.from();
+      const int new_parent = dirs.to();
       const std::string new_leaf = leaf_of(*target);
       wire::NtStatus status = st::SUCCESS;
       // Renaming changes the parent directory: Samba opens it for DELETE
@@ -407,8 +434,6 @@ Reply Connection::handle_set_info(Request& r) {
           ::renameat2(old_parent, leaf_of(open->file->path).c_str(), new_parent, new_leaf.c_str(),
                       info->replace_if_exists ? 0u : static_cast<unsigned>(RENAME_NOREPLACE)) != 0)
         status = status_from_errno(errno);
-      ::close(old_parent);
-      ::close(new_parent);
       if (status != st::SUCCESS) return fail(status);
       open->file->path = *target;
       // Persistent opens of the file keep their (new) path in the store.
@@ -499,13 +524,10 @@ Reply Connection::handle_set_info(Request& r) {
       auto target = map_wire_path(info->file_name, true);
       if (!target) return fail(target.error().status);
       if (target->empty() || open->file->path.empty()) return fail(st::ACCESS_DENIED);
-      const int old_parent = open_beneath(share.root_fd, parent_of(open->file->path), O_PATH | O_DIRECTORY);
-      if (old_parent < 0) return fail(status_from_errno(-old_parent, true));
-      const int new_parent = open_beneath(share.root_fd, parent_of(*target), O_PATH | O_DIRECTORY);
-      if (new_parent < 0) {
-        ::close(old_parent);
-        return fail(status_from_errno(-new_parent, true));
-      }
+      const ParentDirs dirs{share.root_fd, open->file->path, *target};
+      if (dirs.status() != st::SUCCESS) return fail(dirs.status());
+      const int old_parent = dirs.from();
+      const int new_parent = dirs.to();
       const std::string new_leaf = leaf_of(*target);
       wire::NtStatus status = st::SUCCESS;
       bool already = false;
@@ -523,8 +545,6 @@ Reply Connection::handle_set_info(Request& r) {
       if (status == st::SUCCESS && !already &&
           ::linkat(old_parent, leaf_of(open->file->path).c_str(), new_parent, new_leaf.c_str(), 0) != 0)
         status = status_from_errno(errno);
-      ::close(old_parent);
-      ::close(new_parent);
       if (status != st::SUCCESS) return fail(status);
       return ok;
     }

@@ -49,6 +49,21 @@ void apply_connection_flags(ClientOptions& options, const std::string& vers, boo
   options.connect_timeout = std::chrono::seconds{std::min(timeout_seconds, 30)};
 }
 
+std::string ClientPool::key_of(const ClientOptions& options) {
+  return options.host + ":" + std::to_string(options.port) + "|" + options.domain + "\\" + options.user;
+}
+
+boost::asio::awaitable<Expected<Client*>> ClientPool::connect(const ClientOptions& options) {
+  const std::string key = key_of(options);
+  auto found = clients_.find(key);
+  if (found == clients_.end()) {
+    auto connected = co_await Client::connect(options);
+    if (!connected) co_return Unexpected{connected.error()};
+    found = clients_.emplace(key, std::move(*connected)).first;
+  }
+  co_return found->second.get();
+}
+
 int run_to_exit_code(boost::asio::io_context& io, boost::asio::awaitable<int> work, const std::function<void()>& shutdown,
                      const char* program) {
   int status = static_cast<int>(ExitCode::other);

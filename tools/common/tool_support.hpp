@@ -6,11 +6,14 @@
 #include <boost/asio/io_context.hpp>
 #include <cstdint>
 #include <functional>
+#include <map>
+#include <memory>
 #include <optional>
 #include <string>
 
 #include "smbx/client.hpp"
 #include "smbx/error.hpp"
+#include "smbx/expected.hpp"
 
 namespace smbx::cli {
 
@@ -26,6 +29,21 @@ std::string local_user_name();
 // --vers, --seal and --timeout onto a connection's options (the connect
 // timeout is the request timeout, at most 30 s).
 void apply_connection_flags(ClientOptions& options, const std::string& vers, bool seal, int timeout_seconds);
+
+// One connection per server and user, made on first use.
+class ClientPool {
+ public:
+  // "host:port|domain\user": which connection `options` use (tools key their
+  // shares by it too).
+  static std::string key_of(const ClientOptions& options);
+  // The client for `options`, connecting when there is none yet.
+  boost::asio::awaitable<Expected<Client*>> connect(const ClientOptions& options);
+  // Closes every connection (their receive loops keep the io_context busy).
+  void clear() { clients_.clear(); }
+
+ private:
+  std::map<std::string, std::unique_ptr<Client>> clients_;
+};
 
 // Runs `work` (its result is the exit code) on `io` until the io_context runs
 // out of work; `shutdown` runs when `work` ends and must close the

@@ -524,17 +524,12 @@ class Runner {
   asio::awaitable<Expected<SmbSide*>> smb_side(const Place& p) {
     auto o = client_options(p.url, p.mount_user);
     if (!o) co_return Unexpected{o.error()};
-    const std::string key = o->host + ":" + std::to_string(o->port) + "|" + o->domain + "\\" + o->user;
-    auto client = clients_.find(key);
-    if (client == clients_.end()) {
-      auto connected = co_await Client::connect(*o);
-      if (!connected) co_return Unexpected{connected.error()};
-      client = clients_.emplace(key, std::move(*connected)).first;
-    }
-    const std::string share_key = key + "|" + lower(p.url.share);
+    auto client = co_await clients_.connect(*o);
+    if (!client) co_return Unexpected{client.error()};
+    const std::string share_key = cli::ClientPool::key_of(*o) + "|" + lower(p.url.share);
     auto side = smb_sides_.find(share_key);
     if (side == smb_sides_.end()) {
-      auto share = co_await client->second->share(p.url.share);
+      auto share = co_await (*client)->share(p.url.share);
       if (!share) co_return Unexpected{share.error()};
       auto stored = shares_.emplace(share_key, std::make_unique<Share>(std::move(*share))).first;
       const bool bracket = o->host.find(':') != std::string::npos;
@@ -542,7 +537,7 @@ class Runner {
       if (o->port != 445) prefix += ":" + std::to_string(o->port);
       prefix += "/" + p.url.share;
       side = smb_sides_
-                 .emplace(share_key, std::make_unique<SmbSide>(*client->second, *stored->second,
+                 .emplace(share_key, std::make_unique<SmbSide>(**client, *stored->second,
                                                                server_key(p.url), prefix))
                  .first;
     }
@@ -858,7 +853,7 @@ class Runner {
   std::string principal_;
   std::map<std::string, std::string> typed_;  // passwords typed, by principal@host
   std::map<std::string, MountControl> mount_controls_;
-  std::map<std::string, std::unique_ptr<Client>> clients_;
+  cli::ClientPool clients_;
   std::map<std::string, std::unique_ptr<Share>> shares_;
   std::map<std::string, std::unique_ptr<SmbSide>> smb_sides_;
   std::map<std::string, std::unique_ptr<MountSide>> mount_sides_;

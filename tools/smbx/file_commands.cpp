@@ -143,21 +143,16 @@ class Runner {
   asio::awaitable<Expected<Share*>> share_for(const SmbUrl& url) {
     auto o = client_options(url);
     if (!o) co_return Unexpected{o.error()};
-    const std::string key = o->host + ":" + std::to_string(o->port) + "|" + o->domain + "\\" + o->user;
-    auto client = clients_.find(key);
-    if (client == clients_.end()) {
-      auto connected = co_await Client::connect(*o);
-      if (!connected) co_return Unexpected{connected.error()};
-      client = clients_.emplace(key, std::move(*connected)).first;
-    }
-    const std::string share_key = key + "|" + url.share;
+    auto client = co_await clients_.connect(*o);
+    if (!client) co_return Unexpected{client.error()};
+    const std::string share_key = ClientPool::key_of(*o) + "|" + url.share;
     auto share = shares_.find(share_key);
     if (share == shares_.end()) {
-      auto connected = co_await client->second->share(url.share);
+      auto connected = co_await (*client)->share(url.share);
       if (!connected) co_return Unexpected{connected.error()};
       share = shares_.emplace(share_key, std::move(*connected)).first;
       if (options_.verbose) {
-        const auto info = client->second->info();
+        const auto info = (*client)->info();
         const bool sealed = info.session_encrypted || share->second.is_encrypted();
         std::cerr << "smbx: //" << o->host << "/" << url.share << ": SMB " << info.dialect << ", "
                   << (sealed ? "encrypted with " + info.cipher
@@ -317,7 +312,7 @@ class Runner {
 
  private:
   std::string principal_;
-  std::map<std::string, std::unique_ptr<Client>> clients_;
+  ClientPool clients_;
   std::map<std::string, Share> shares_;
 };
 
