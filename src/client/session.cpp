@@ -782,6 +782,18 @@ asio::awaitable<Expected<void>> Tree::reclaim(std::shared_ptr<Open> open) {
     co_return Unexpected{status_error(status, "reclaim " + open->path)};  // not yet: the attempt is retried
   auto rsp = status == wire::status::SUCCESS ? wire::decode_create_response(response->bytes)
                                               : Expected<wire::CreateResponse>{Unexpected{Error{}}};
+  // A durable (not persistent) open the server forgot, e.g. because the
+  // process serving it was killed (Samba 4.17 answers the DH2C with
+  // OBJECT_NAME_NOT_FOUND, 3.3.5.9.7), is opened again by path like any
+  // non-durable open, as the kernel's cifs client does (cifs_reopen_file):
+  // FILE_OPEN only, never with locks held, and the in-flight requests are then
+  // replayed on the new handle. A persistent open is never guessed at.
+  if (!rsp && status == wire::status::OBJECT_NAME_NOT_FOUND && open->durable && !open->persistent &&
+      open->locks_held == 0) {
+    session->log("the server no longer knows the durable handle of " + open->path + ": opening it again by path");
+    open->durable = false;
+    co_return co_await reclaim(std::move(open));
+  }
   if (!rsp) {
     mark_lost(*session, *open, "the server answered " + std::string{wire::status_name(status)} + " to its reclaim");
     co_return Expected<void>{};

@@ -8,6 +8,13 @@
 #
 #   failover_test.sh --mount PATH/mount.smbx --smbxctl PATH/smbxctl [--server samba]
 #   failover_test.sh --mount PATH/mount.smbx --smbxctl PATH/smbxctl --smbxd PATH/smbxd
+#   failover_test.sh --mount PATH/mount.smbx --smbxctl PATH/smbxctl --kill-smbd
+#
+# With --kill-smbd (Samba only) the smbd process serving the mount is killed
+# with -9 during a synchronous write, twice. Samba 4.17 then no longer knows
+# the durable handle (the DH2C gets OBJECT_NAME_NOT_FOUND), so mount.smbx opens
+# the file again by path and replays the write in flight: the writer still
+# sees no error and the file is byte-identical.
 #
 # Runs through tests/fs/lib.sh (private server and namespace, cleanup on exit).
 set -euo pipefail
@@ -15,8 +22,10 @@ source "$(dirname "$0")/../fs/lib.sh"
 
 # smbxctl's path comes in the test arguments (lib.sh keeps what it does not know).
 smbxctl=""
+kill_smbd=""
 for ((i = 0; i < ${#test_args[@]}; i++)); do
   [[ ${test_args[i]} == --smbxctl ]] && smbxctl=${test_args[i + 1]:-}
+  [[ ${test_args[i]} == --kill-smbd ]] && kill_smbd=1
 done
 if [[ -z ${FS_INSIDE:-} ]]; then
   [[ -x $smbxctl ]] || fail "usage: $0 --mount PATH --smbxctl PATH [--smbxd PATH]"
@@ -131,4 +140,50 @@ scenario() {
   echo "ok: $mib MiB written and read across $((2 + kills)) killed connections on $fs_server, sha256 equal"
 }
 
-fs_main scenario
+# The smbd processes serving established connections on the server's port
+# (children of the test's own smbd; the listener has no established socket).
+served_pids() {
+  ss -tnpH state established "( sport = :$PORT )" 2>/dev/null | grep -o 'pid=[0-9]*' | cut -d= -f2 | sort -u
+}
+
+kill_smbd_scenario() {
+  [[ $fs_server == samba ]] || fail "--kill-smbd needs the Samba server"
+  local mib=32
+  head -c $((mib << 20)) /dev/urandom > "$work/src.bin"
+  local want
+  want=$(sha256sum < "$work/src.bin" | cut -d' ' -f1)
+  fs_mount -o hard
+
+  # Synchronous 64 KiB writes: one is nearly always in flight when smbd dies.
+  dd if="$work/src.bin" of="$MNT/killed.bin" bs=64k oflag=sync status=none &
+  local writer=$! kills=0 pids
+  for _ in 1 2; do
+    sleep 0.4
+    kill -0 "$writer" 2>/dev/null || break
+    pids=$(served_pids)
+    [[ -n $pids ]] || fail "no smbd serves the mount's connection"
+    # shellcheck disable=SC2086 # one PID per word
+    kill -KILL $pids
+    kills=$((kills + 1))
+    note "killed smbd $pids (kill $kills)"
+    wait_reconnects "$kills"
+  done
+  wait "$writer" || fail "the writer failed across $kills kills of smbd (exit $?)"
+  [[ $kills -ge 1 ]] || fail "the writer finished before the first kill (too fast to test)"
+
+  local got on_server
+  got=$(sha256sum < "$MNT/killed.bin" | cut -d' ' -f1) || fail "reading back failed"
+  [[ $got == "$want" ]] || fail "read back through the mount: sha256 $got, expected $want"
+  on_server=$(sha256sum < "$SHARE_PATH/killed.bin" | cut -d' ' -f1)
+  [[ $on_server == "$want" ]] || fail "the file on the server: sha256 $on_server, expected $want"
+  local lost reopened
+  lost=$(status_of "handles lost")
+  reopened=$(status_of "handles reopened")
+  note "status: reconnects $(status_of reconnects), handles reopened $reopened, handles lost $lost"
+  [[ $lost -eq 0 ]] || fail "$lost handles were lost: the writer's handle was not opened again by path"
+  [[ $reopened -ge $kills ]] || fail "only $reopened handles were reopened after $kills kills"
+  fs_umount
+  echo "ok: $mib MiB written across $kills kill -9 of smbd, sha256 equal, no handle lost"
+}
+
+if [[ -n $kill_smbd ]]; then fs_main kill_smbd_scenario; else fs_main scenario; fi
