@@ -438,7 +438,9 @@ std::string smb_url(const MountControl& mount, std::string_view path) {
 }
 
 ControlReply answer_resolve(const std::vector<std::string>& words, const MountControl& mount) {
-  if (words.size() != 2) return ControlReply::failure("usage: resolve PATH");
+  if (words.size() > 2) return ControlReply::failure("usage: resolve [PATH]");
+  // No PATH: the mount's root (request_path() refuses an empty word).
+  if (words.size() == 1) return ControlReply{true, {}, {"url " + smb_url(mount, ""), "user " + mount.user}};
   auto path = request_path(words[1]);
   if (!path) return ControlReply::failure(user_message(path.error()));
   return ControlReply{true, {}, {"url " + smb_url(mount, *path), "user " + mount.user}};

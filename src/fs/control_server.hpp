@@ -105,7 +105,8 @@ struct MountControl {
 
 // Every request a mount answers:
 //   status                 -> status_lines()
-//   resolve PATH           -> `url smb://HOST[:PORT]/SHARE/PATH`, `user USER`
+//   resolve [PATH]         -> `url smb://HOST[:PORT]/SHARE[/PATH]`, `user USER`
+//                             (no PATH: the mount's root)
 //   copy METHOD SRC DST    -> `ok` once both files are open, `progress DONE
 //                             TOTAL` lines, the stats lines (`method: NAME`,
 //                             `bytes copied: N`, `bytes through client: N`,
@@ -115,7 +116,7 @@ boost::asio::awaitable<void> serve_mount_request(std::vector<std::string> words,
                                                  std::shared_ptr<ControlReplyStream> out,
                                                  std::shared_ptr<MountControl> mount);
 
-// `resolve PATH` (its words): the reply, computed from `mount` alone.
+// `resolve [PATH]` (its words): the reply, computed from `mount` alone.
 ControlReply answer_resolve(const std::vector<std::string>& words, const MountControl& mount);
 
 // A request's PATH word: %XX escapes decoded (every byte <= 0x20, '%' and

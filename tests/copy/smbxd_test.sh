@@ -200,6 +200,9 @@ case_mount() {
   same_sha "$SHARE_PATH/dir/sub/f" "$SHARE_PATH/dir2/sub/f"
   [[ $(stat -c %Y "$MNT/dir2/sub/f") == $(stat -c %Y "$MNT/dir/sub/f") ]] || fail "-p on the mount lost the file's mtime"
   [[ $(stat -c %Y "$MNT/dir2/sub") == $(stat -c %Y "$MNT/dir/sub") ]] || fail "-p on the mount lost the directory's mtime"
+  # The mount's root as the target directory of a URL: a bare `resolve`.
+  expect_cpo_ok "$(url dir/sub/f)" "$MNT/"
+  cmp -s "$MNT/f" "$MNT/dir/sub/f" || fail "a URL copied into the mount's root differs"
   fs_umount
 }
 

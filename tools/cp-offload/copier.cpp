@@ -452,10 +452,9 @@ class Runner {
   // A mount path as a URL: the mount's `resolve` request.
   asio::awaitable<Expected<void>> resolve(Place& p) {
     if (p.resolved) co_return Expected<void>{};
-    // `resolve` takes no empty path: the root is the parent of a name in it.
-    const std::string probe = p.rel.empty() ? std::string{"cp-offload-root"} : p.rel;
+    // A bare `resolve` names the mount's root.
     ControlRequest request{p.socket, control_timeout()};
-    const std::string line = "resolve " + encode_request_path(probe);
+    const std::string line = p.rel.empty() ? std::string{"resolve"} : "resolve " + encode_request_path(p.rel);
     auto sent = co_await request.send(line);
     if (!sent) co_return Unexpected{resolve_error(p, sent.error())};
     auto lines = co_await request.rest();
@@ -471,10 +470,6 @@ class Runner {
       }
     }
     if (!url) co_return Unexpected{usage_error("resolve " + p.arg, "the mount's reply has no url line")};
-    if (p.rel.empty()) {
-      const auto slash = url->path.find_last_of('/');
-      url->path = slash == std::string::npos ? std::string{} : url->path.substr(0, slash);
-    }
     url->trailing_slash = p.trailing_slash;
     p.url = std::move(*url);
     p.resolved = true;
