@@ -369,7 +369,7 @@ asio::awaitable<void> copy_request(std::vector<std::string> words, std::shared_p
     out->error("this mount cannot copy");
     co_return;
   }
-  auto files = co_await mount->filesystem->open_copy(*source, *target);
+  auto files = co_await mount->filesystem->open_copy(share_path(*mount, *source), share_path(*mount, *target));
   if (!files) {
     out->error(user_message(files.error()));
     co_return;
@@ -437,13 +437,17 @@ std::string smb_url(const MountControl& mount, std::string_view path) {
   return url.to_string();
 }
 
+std::string share_path(const MountControl& mount, const std::string& path) {
+  return mount.root.empty() ? path : mount.root + "/" + path;
+}
+
 ControlReply answer_resolve(const std::vector<std::string>& words, const MountControl& mount) {
   if (words.size() > 2) return ControlReply::failure("usage: resolve [PATH]");
   // No PATH: the mount's root (request_path() refuses an empty word).
-  if (words.size() == 1) return ControlReply{true, {}, {"url " + smb_url(mount, ""), "user " + mount.user}};
+  if (words.size() == 1) return ControlReply{true, {}, {"url " + smb_url(mount, mount.root), "user " + mount.user}};
   auto path = request_path(words[1]);
   if (!path) return ControlReply::failure(user_message(path.error()));
-  return ControlReply{true, {}, {"url " + smb_url(mount, *path), "user " + mount.user}};
+  return ControlReply{true, {}, {"url " + smb_url(mount, share_path(mount, *path)), "user " + mount.user}};
 }
 
 asio::awaitable<void> serve_mount_request(std::vector<std::string> words, std::shared_ptr<ControlReplyStream> out,

@@ -100,6 +100,7 @@ struct MountControl {
   std::uint16_t port = 445;
   std::string share;
   std::string user;                  // the mount's user name, may be empty
+  std::string root;                  // share-relative directory mounted (//server/share/ROOT), "" = the share
   Filesystem* filesystem = nullptr;  // for `copy`; null: refused
 };
 
@@ -111,7 +112,8 @@ struct MountControl {
 //                             TOTAL` lines, the stats lines (`method: NAME`,
 //                             `bytes copied: N`, `bytes through client: N`,
 //                             `elapsed ms: N`) and `done`, or `failed MSG`.
-// PATHs are mount-relative and percent-encoded (see request_path()).
+// PATHs are mount-relative and percent-encoded (see request_path()); below a
+// mounted subdirectory they are taken relative to it.
 boost::asio::awaitable<void> serve_mount_request(std::vector<std::string> words,
                                                  std::shared_ptr<ControlReplyStream> out,
                                                  std::shared_ptr<MountControl> mount);
@@ -128,6 +130,10 @@ Expected<std::string> request_path(std::string_view word);
 // smb://HOST[:PORT]/SHARE/PATH with SHARE and PATH percent-encoded (every byte
 // but letters, digits, "-._~" and the '/' between components); port 445 is left out.
 std::string smb_url(const MountControl& mount, std::string_view path);
+
+// A mount-relative path (from request_path()) as a share-relative one: below
+// the mounted subdirectory, if any.
+std::string share_path(const MountControl& mount, const std::string& path);
 
 // Splits a request line into words at single spaces; empty words (double
 // spaces) are refused by returning an empty vector.

@@ -146,7 +146,12 @@ std::string server_of(std::string_view fsname) {
 
 struct Filesystem::Impl {
   Impl(asio::io_context& io_context, std::unique_ptr<Client> c, Share s, MountConfig cfg)
-      : io{io_context}, client{std::move(c)}, share{std::move(s)}, files{share}, config{std::move(cfg)} {}
+      : io{io_context},
+        client{std::move(c)},
+        share{std::move(s)},
+        files{share},
+        config{std::move(cfg)},
+        inodes{config.subdir} {}
   ~Impl();
 
   asio::io_context& io;

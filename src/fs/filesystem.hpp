@@ -42,6 +42,9 @@ struct MountConfig {
   // mount(8)'s generic flags as given (noexec, nosuid, nodev, noatime, sync, ...),
   // applied to the FUSE mount.
   std::vector<std::string> mount_flags;
+  // //server/share/SUBDIR: the share-relative directory shown as the mount's
+  // root ("" for the share itself). Nothing above it is reachable.
+  std::string subdir;
 };
 
 // What `smbxctl status` shows for a mount.

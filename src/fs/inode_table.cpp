@@ -26,12 +26,13 @@ bool under(std::string_view path, std::string_view dir) {
 
 }  // namespace
 
-InodeTable::InodeTable() {
+InodeTable::InodeTable(std::string root_path) {
   Inode root;
   root.id = kRootId;
   root.lookups = 1;
   root.lease_key = random_key();
-  by_path_[""] = kRootId;
+  root.path = std::move(root_path);
+  by_path_[root.path] = kRootId;
   index_lease(root);
   by_id_.emplace(kRootId, std::move(root));
 }

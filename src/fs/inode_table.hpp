@@ -25,7 +25,7 @@ inline constexpr std::uint64_t kRootId = 1;  // FUSE_ROOT_ID
 
 struct Inode {
   std::uint64_t id = 0;
-  std::string path;                          // share-relative, '/' separated, "" is the root
+  std::string path;                          // share-relative, '/' separated ("" is the share's root)
   std::uint64_t lookups = 0;                 // references the kernel holds (lookup, create, readdirplus...)
   bool detached = false;                     // unlinked or replaced: the path names something else now
   std::array<std::uint8_t, 16> lease_key{};  // random, stable for the life of the inode
@@ -48,7 +48,10 @@ struct Inode {
 
 class InodeTable {
  public:
-  InodeTable();
+  // `root_path`: the share-relative path of the root inode ("" = the share's
+  // root; a subdirectory for //server/share/subdir mounts). Every other
+  // path is below it, so all paths the filesystem sends carry the prefix.
+  explicit InodeTable(std::string root_path = {});
 
   // "a/b" + "c" -> "a/b/c"; the root's children have no leading slash.
   static std::string child_path(std::string_view parent, std::string_view name);

@@ -159,6 +159,21 @@ int serve(MountOptions options, Reporter& reporter) {
       failed(share.error());
       co_return;
     }
+    // //server/share/subdir: the subdirectory must exist and be one (as
+    // mount.cifs, which fails with ENOENT/ENOTDIR before mounting).
+    if (!options.subdir.empty()) {
+      auto root = co_await share->stat(options.subdir);
+      if (!root) {
+        failed(root.error());
+        co_return;
+      }
+      if (!root->is_directory()) {
+        failed(smbx::Error{.kind = smbx::ErrorKind::local, .wire = smbx::WireError::none, .status = 0,
+                           .action = "mount " + where(options), .detail = "not a directory"});
+        co_return;
+      }
+      options.config.subdir = options.subdir;
+    }
     const auto info = (*client)->info();
     const bool sealed = info.session_encrypted || share->is_encrypted();
     const std::string summary =
@@ -188,6 +203,7 @@ int serve(MountOptions options, Reporter& reporter) {
     control_info->port = options.client.port;
     control_info->share = options.share;
     control_info->user = options.client.user;
+    control_info->root = options.subdir;
     control_info->filesystem = fs;
     auto started = smbx::fs::ControlServer::start_streaming(
         io, smbx::fs::mount_socket_path(::getpid()),
@@ -322,8 +338,6 @@ int main(int argc, char** argv) {
     return 0;
   }
   for (const auto& w : options.warnings) std::cerr << "mount.smbx: warning: " << w << "\n";
-  if (!options.subdir.empty())
-    return fail(MountExit::usage, "mounting a subdirectory (" + options.subdir + ") of a share is not supported yet");
 
   warn_if_credentials_readable(options.credentials_file);
   if (auto creds = smbx::fs::apply_credentials_file(options); !creds)
