@@ -22,7 +22,7 @@ fi
 run_inner() {
   local case=$1
   on_exit "stop_mount_daemon"
-  export HOST PORT USER PASSWORD DOMAIN SHARE SECRET_SHARE SHARE_PATH SECRET_PATH
+  export HOST PORT USER PASSWORD DOMAIN SHARE SECRET_SHARE DENIED_SHARE SHARE_PATH SECRET_PATH
   set +e
   SMBX_OUTER_WORK=$work in_ns timeout -k 10 "${INNER_TIMEOUT:-240}" bash "$0" --inner "$case"
   local rc=$?

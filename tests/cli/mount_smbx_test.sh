@@ -167,6 +167,10 @@ case $case in
     expect_mount_failure 34 "STATUS_BAD_NETWORK_NAME" \
       "//$HOST/no-such-share" "$mnt" -o "username=$USER,password=$PASSWORD,domain=$DOMAIN"
     [[ $(wc -l <<<"$err") -eq 1 ]] || fail "more than one line: $err"
+    expect_mount_failure 35 "STATUS_ACCESS_DENIED" \
+      "//$HOST/${DENIED_SHARE:?the harness has no share the user may not use}" "$mnt" \
+      -o "username=$USER,password=$PASSWORD,domain=$DOMAIN"
+    [[ $(wc -l <<<"$err") -eq 1 ]] || fail "more than one line: $err"
     mountpoint -q "$mnt" && fail "a failed mount left $mnt mounted"
     ;;
 

@@ -21,7 +21,7 @@
 #   SMB_EXTRA_GLOBAL            extra lines for [global]
 #
 # DIR/env holds: NETNS HOST PORT USER PASSWORD DOMAIN SHARE SECRET_SHARE
-# SHARE_PATH SECRET_PATH SMBD_PID CONF.
+# DENIED_SHARE (the test user may not use it) SHARE_PATH SECRET_PATH SMBD_PID CONF.
 set -euo pipefail
 
 readonly test_user=smbxtest
@@ -200,6 +200,10 @@ ${SMB_EXTRA_GLOBAL:-}
   path = $dir/secret
   read only = no
   smb encrypt = required
+# The test user may not connect here: tree connect gets ACCESS_DENIED.
+[denied]
+  path = $dir/share
+  valid users = root
 CONF
   printf '%s\n%s\n' "$password" "$password" |
     smbpasswd -c "$dir/smb.conf" -s -a "$test_user" >"$dir/log/smbpasswd.out" 2>&1 ||
@@ -233,13 +237,14 @@ PASSWORD='$password'
 DOMAIN=$test_domain
 SHARE=plain
 SECRET_SHARE=secret
+DENIED_SHARE=denied
 SHARE_PATH=$dir/share
 SECRET_PATH=$dir/secret
 SMBD_PID=$pid
 CONF=$dir/smb.conf
 ENV
   trap - ERR
-  echo "samba.sh: smbd $pid in netns $netns on 127.0.0.1:$port, shares plain ($dir/share) and secret ($dir/secret)"
+  echo "samba.sh: smbd $pid in netns $netns on 127.0.0.1:$port, shares plain ($dir/share), secret ($dir/secret) and denied"
 }
 
 case ${1:-} in
