@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cwctype>
 
+#include "server/ea.hpp"
 #include "server/share_path.hpp"
 #include "wire/create.hpp"
 #include "wire/types.hpp"
@@ -112,10 +113,12 @@ Expected<std::vector<fscc::DirectoryEntry>> list_directory(int root_fd, const st
   if (!self) return Unexpected{self.error()};
   fscc::DirectoryEntry dot;
   fill_entry(dot, *self);
+  dot.ea_size = ea::size_of(dir_fd);
   dot.file_name = u".";
   out.push_back(dot);
   fscc::DirectoryEntry dotdot = dot;
   dotdot.file_name = u"..";
+  dotdot.ea_size = 0;
   // At the share root ".." shows the root itself: nothing above it is served.
   if (!relative_dir.empty()) {
     const int parent = open_beneath(root_fd, parent_of(relative_dir), O_PATH | O_DIRECTORY);
@@ -143,6 +146,7 @@ Expected<std::vector<fscc::DirectoryEntry>> list_directory(int root_fd, const st
     }
     fscc::DirectoryEntry e;
     fill_entry(e, *st);
+    e.ea_size = ea::size_at(dir_fd, name);  // MS-FSCC 2.4.17 EaSize
     e.file_name = wide;
     out.push_back(std::move(e));
   }

@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "server/connection.hpp"
+#include "server/ea.hpp"
 #include "server/file_info.hpp"
 #include "server/log.hpp"
 #include "server/share_path.hpp"
@@ -234,6 +235,17 @@ Reply Connection::handle_create(Request& r) {
   auto path = map_wire_path(req.name);
   if (!path) return fail(path.error().status);
 
+  // MS-SMB2 2.2.13.2.1 ExtA: EAs for a new, overwritten or superseded file,
+  // checked before anything is created (MS-FSA 2.1.5.1).
+  std::optional<wire::fscc::FileFullEaInformation> create_eas;
+  if (const auto* exta = wire::find_raw_context(req.contexts, wire::context_name::ea_buffer)) {
+    auto eas = wire::fscc::decode_file_full_ea_information(exta->data);
+    if (!eas) return fail(st::EA_LIST_INCONSISTENT);
+    for (const auto& e : eas->entries)
+      if (!wire::fscc::valid_ea_name(e.ea_name)) return fail(st::INVALID_EA_NAME);
+    if (!eas->entries.empty()) create_eas = std::move(*eas);
+  }
+
   std::uint32_t granted = map_generic(req.desired_access & ~acc::maximum_allowed);
   const bool maximum_allowed = (req.desired_access & acc::maximum_allowed) != 0;
   if (share.config.readonly && (granted & kWriteRights)) return fail(st::ACCESS_DENIED);
@@ -338,6 +350,18 @@ Reply Connection::handle_create(Request& r) {
     // request (POSIX: no write bits; this open keeps writing through its fd).
     if (!(options & opt::directory_file) && (req.file_attributes & wire::file_attributes::readonly))
       (void)::fchmod(made.fd, 0444);
+  }
+  if (create_eas && made.action != wire::create_action::opened) {
+    if (const auto status = ea::apply(made.fd, *create_eas); status != st::SUCCESS) {
+      ::close(made.fd);
+      // A file this CREATE made goes again; an overwritten one stays (emptied).
+      if (made.action == wire::create_action::created)
+        if (const int parent = open_beneath(share.root_fd, parent_of(*path), O_PATH | O_DIRECTORY); parent >= 0) {
+          (void)::unlinkat(parent, leaf_of(*path).c_str(), (options & opt::directory_file) ? AT_REMOVEDIR : 0);
+          ::close(parent);
+        }
+      return fail(status);
+    }
   }
   // MS-SMB2 2.2.13.2.6 AlSi: reserve the allocation of a new or overwritten file.
   if (made.action != wire::create_action::opened && !(options & opt::directory_file))
@@ -625,11 +649,16 @@ Reply Connection::handle_read(Request& r) {
   if (req.length > server_.config().max_io_size) return fail(st::INVALID_PARAMETER);
   if (req.offset > static_cast<std::uint64_t>(INT64_MAX) - req.length) return fail(st::INVALID_PARAMETER);
   if (read_conflicts(*open, req.offset, req.length)) return fail(st::FILE_LOCK_CONFLICT);
+  // The data is read into a buffer this thread keeps, grown once to the
+  // largest READ and never cleared: no 8 MiB zero-fill and no fresh pages per
+  // READ. The response body points into it; process_chain() encodes the
+  // response before it runs another handler, so one buffer is enough.
+  thread_local Bytes read_buffer;
+  if (read_buffer.size() < req.length) read_buffer.resize(req.length);
   Reply reply;
-  reply.storage.resize(req.length);
   std::size_t done = 0;
   while (done < req.length) {
-    const auto n = ::pread(open->fd, reply.storage.data() + done, req.length - done,
+    const auto n = ::pread(open->fd, read_buffer.data() + done, req.length - done,
                            static_cast<off_t>(req.offset + done));
     if (n < 0) {
       if (errno == EINTR) continue;
@@ -641,7 +670,7 @@ Reply Connection::handle_read(Request& r) {
   if ((done == 0 && req.length > 0) || done < req.minimum_count) return fail(st::END_OF_FILE);
   open->position = req.offset + done;  // FilePositionInformation follows reads (Samba does the same)
   wire::ReadResponse rsp;
-  rsp.data = ByteView{reply.storage}.first(done);
+  rsp.data = ByteView{read_buffer}.first(done);
   reply.body = rsp;
   return reply;
 }

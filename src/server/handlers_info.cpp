@@ -4,9 +4,11 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 
 #include "server/connection.hpp"
+#include "server/ea.hpp"
 #include "server/file_info.hpp"
 #include "server/log.hpp"
 #include "server/share_path.hpp"
@@ -115,6 +117,53 @@ std::u16string short_name(std::u16string_view leaf) {
   return out;
 }
 
+// MS-SMB2 3.3.5.20.1, MS-FSCC FileFullEaInformation: the EAs
+// named by the FILE_GET_EA_INFORMATION list (one the file lacks comes back
+// with an empty value), else the file's EAs from the open's scan position
+// (SL_RESTART_SCAN starts again; SL_INDEX_SPECIFIED is treated as a restart,
+// as SMB2 carries no index). Whole entries only: what does not fit makes
+// BUFFER_OVERFLOW, and the next query goes on from there.
+Reply query_full_ea(Open& open, const wire::QueryInfoRequest& req) {
+  namespace qf = wire::query_info_flags;
+  auto all = ea::list(open.fd);
+  if (!all) return fail(all.error().status);
+  auto wanted = fscc::decode_file_get_ea_information(req.input_buffer);
+  if (!wanted) return fail(st::EA_LIST_INCONSISTENT);
+  std::vector<ea::Attribute> selected;
+  const bool by_name = !wanted->names.empty();
+  if (by_name) {
+    for (const auto& name : wanted->names) {
+      if (!fscc::valid_ea_name(name)) return fail(st::INVALID_EA_NAME);
+      auto it = std::ranges::find_if(*all, [&](const ea::Attribute& a) { return ea::same_name(a.name, name); });
+      selected.push_back(it != all->end() ? *it : ea::Attribute{name, {}});
+    }
+  } else {
+    if (all->empty()) return fail(st::NO_EAS_ON_FILE);
+    if (req.flags & (qf::restart_scan | qf::index_specified)) open.ea_index = 0;
+    if (open.ea_index >= all->size()) return fail(st::NO_MORE_EAS);
+    selected.assign(all->begin() + static_cast<std::ptrdiff_t>(open.ea_index), all->end());
+  }
+  const std::size_t limit = (req.flags & qf::return_single_entry) ? 1 : selected.size();
+  fscc::FileFullEaInformation out;
+  std::size_t used = 0;
+  for (const auto& a : selected) {
+    if (out.entries.size() == limit) break;
+    const std::size_t padded = used == 0 ? 0 : (4 - used % 4) % 4;
+    const std::size_t entry = fscc::full_ea_entry_size(a.name.size(), a.value.size());
+    if (used + padded + entry > req.output_buffer_length) break;
+    used += padded + entry;
+    out.entries.push_back(fscc::FullEaEntry{0, a.name, ByteView{a.value}});
+  }
+  if (out.entries.empty()) return fail(st::BUFFER_TOO_SMALL);
+  Reply reply;
+  wire::Writer w{reply.storage};
+  fscc::encode(w, out);
+  if (!by_name) open.ea_index += out.entries.size();
+  if (out.entries.size() < limit) reply.status = st::BUFFER_OVERFLOW;
+  reply.body = wire::QueryInfoResponse{reply.storage};
+  return reply;
+}
+
 }  // namespace
 
 Reply Connection::handle_query_directory(Request& r) {
@@ -203,7 +252,7 @@ Reply Connection::handle_query_info(Request& r) {
         break;
       case fic::file_standard_information: fscc::encode(w, standard); break;
       case fic::file_internal_information: fscc::encode(w, fscc::FileInternalInformation{sx->inode}); break;
-      case fic::file_ea_information: fscc::encode(w, fscc::FileEaInformation{0}); break;
+      case fic::file_ea_information: fscc::encode(w, fscc::FileEaInformation{ea::size_of(open->fd)}); break;
       case fic::file_access_information:
         fscc::encode(w, fscc::FileAccessInformation{open->granted_access});
         break;
@@ -221,6 +270,7 @@ Reply Connection::handle_query_info(Request& r) {
         all.basic_information = basic;
         all.standard_information = standard;
         all.internal_information = {sx->inode};
+        all.ea_information = {ea::size_of(open->fd)};
         all.access_information = {open->granted_access};
         all.position_information = {open->position};
         all.mode_information = {open->mode};
@@ -244,9 +294,9 @@ Reply Connection::handle_query_info(Request& r) {
         fscc::encode(w, streams);
         break;
       }
-      case fic::file_full_ea_information:  // no extended attributes are stored
+      case fic::file_full_ea_information:
         if (!(open->granted_access & acc::read_ea)) return fail(st::ACCESS_DENIED);
-        break;
+        return query_full_ea(*open, req);
       case fic::file_compression_information:
         fscc::encode(w, fscc::FileCompressionInformation{sx->end_of_file, 0, 0, 0, 0});
         break;
@@ -284,6 +334,7 @@ Reply Connection::handle_query_info(Request& r) {
         fscc::encode(w, fscc::FileFsAttributeInformation{fscc::fs_attribute::case_sensitive_search |
                                                              fscc::fs_attribute::case_preserved_names |
                                                              fscc::fs_attribute::supports_hard_links |
+                                                             fscc::fs_attribute::supports_extended_attributes |
                                                              fscc::fs_attribute::unicode_on_disk,
                                                          255, u"NTFS"});
         break;
@@ -365,6 +416,21 @@ class ParentDirs {
   wire::NtStatus status_ = st::SUCCESS;
 };
 
+// A rename breaks the handle caching of the file's other opens (not the
+// renamer's own lease); true when a break must be acknowledged first.
+bool rename_must_wait(Connection& connection, Open& renamer) {
+  namespace ls = wire::lease_state;
+  bool wait = false;
+  for (Open* o : std::vector<Open*>{renamer.file->opens.begin(), renamer.file->opens.end()}) {
+    if (o == &renamer || (o->lease != nullptr && o->lease == renamer.lease)) continue;
+    const std::uint32_t held = caching_of(*o);
+    if ((held & ls::handle_caching) == 0) continue;
+    connection.break_caching(*o, held & ~ls::handle_caching);
+    if (o->lease ? o->lease->breaking : o->oplock_breaking) wait = true;
+  }
+  return wait;
+}
+
 }  // namespace
 
 Reply Connection::handle_set_info(Request& r) {
@@ -429,6 +495,16 @@ Reply Connection::handle_set_info(Request& r) {
         if (!info->replace_if_exists) status = st::OBJECT_NAME_COLLISION;
         else if (existing->is_directory) status = st::ACCESS_DENIED;
         else if (server_.find_file_state({existing->device, existing->inode}) != nullptr) status = st::ACCESS_DENIED;
+      }
+      if (status == st::SUCCESS && rename_must_wait(*this, *open)) {
+        // MS-SMB2 3.3.4.7 (MS-FSA 2.1.5.14.11): other opens lose handle
+        // caching before the name changes, and the rename waits for the
+        // acknowledgment (or the break's timeout); retry_create() runs it
+        // again then (smb2.lease.rename_wait).
+        Reply wait;
+        wait.async = AsyncWork{AsyncWork::Kind::create, 0, {}, Bytes(r.message.begin(), r.message.end()),
+                               open->file->key};
+        return wait;
       }
       if (status == st::SUCCESS &&
           ::renameat2(old_parent, leaf_of(open->file->path).c_str(), new_parent, new_leaf.c_str(),
@@ -497,6 +573,16 @@ Reply Connection::handle_set_info(Request& r) {
       }
       break_read_caching(*open);
       if (::ftruncate(open->fd, static_cast<off_t>(size)) != 0) return fail(status_from_errno(errno));
+      return ok;
+    }
+    case fic::file_full_ea_information: {
+      // MS-SMB2 3.3.5.21.1, MS-FSA 2.1.5.14.2: FILE_WRITE_EA needed; an
+      // entry with no value removes that EA.
+      if (!(open->granted_access & acc::write_ea)) return fail(st::ACCESS_DENIED);
+      if (share.config.readonly) return fail(st::ACCESS_DENIED);
+      auto info = fscc::decode_file_full_ea_information(req.buffer);
+      if (!info || info->entries.empty()) return fail(st::EA_LIST_INCONSISTENT);
+      if (const auto status = ea::apply(open->fd, *info); status != st::SUCCESS) return fail(status);
       return ok;
     }
     case fic::file_position_information: {

@@ -290,7 +290,9 @@ void Connection::retry_create(std::uint64_t async_id) {
   Request request{p.header, p.work.message, std::move(*body), session, &tree->second, p.encrypted};
   current_related_ = false;
   retrying_create_ = true;
-  Reply reply = handle_create(request);
+  // A rename (SET_INFO) waits for breaks the same way as a CREATE.
+  const bool is_set_info = std::holds_alternative<wire::SetInfoRequest>(request.body);
+  Reply reply = is_set_info ? handle_set_info(request) : handle_create(request);
   retrying_create_ = false;
   if (reply.async) {  // still (or again) breaking: wait again
     if (auto file = server_.find_file_state(reply.async->file))

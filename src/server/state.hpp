@@ -108,6 +108,7 @@ struct Open {
   DirectoryCursor directory;
   std::uint64_t position = 0;  // FilePositionInformation
   std::uint32_t mode = 0;      // FileModeInformation
+  std::size_t ea_index = 0;    // the next EA a FileFullEaInformation scan returns (MS-SMB2 3.3.5.20.1)
   bool is_directory() const { return file->is_directory; }
 
   // Durability (MS-SMB2 3.3.1.10): a durable open outlives its connection,

@@ -12,6 +12,7 @@
 #include <ctime>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "smbx/expected.hpp"
@@ -75,6 +76,7 @@ inline constexpr std::uint32_t supports_object_ids = 0x00010000;
 inline constexpr std::uint32_t named_streams = 0x00040000;
 inline constexpr std::uint32_t read_only_volume = 0x00080000;
 inline constexpr std::uint32_t supports_hard_links = 0x00400000;
+inline constexpr std::uint32_t supports_extended_attributes = 0x00800000;
 }  // namespace fs_attribute
 
 // MS-FSCC FileDispositionInformationEx Flags
@@ -298,6 +300,32 @@ void encode(Writer& w, const FileEndOfFileInformation& m);
 void encode(Writer& w, const FileAllocationInformation& m);
 // Precondition: every ea_name is at most 255 bytes and every ea_value at most 65535.
 void encode(Writer& w, const FileFullEaInformation& m);
+
+// ---- extended attributes (fscc_ea.cpp) ----
+
+// MS-FSCC FILE_GET_EA_INFORMATION: the EA names a QUERY_INFO of
+// FileFullEaInformation asks for (its input buffer), a chain of 4-aligned
+// entries of EaNameLength and EaName with a NUL the length does not count.
+struct FileGetEaInformation {
+  std::vector<std::string> names;
+  bool operator==(const FileGetEaInformation&) const = default;
+};
+// An empty buffer is an empty list. A missing NUL after the last name is
+// accepted (the length says where the name ends).
+Expected<FileGetEaInformation> decode_file_get_ea_information(ByteView buffer);
+// Precondition: every name is at most 255 bytes.
+void encode(Writer& w, const FileGetEaInformation& m);
+
+// Bytes one FILE_FULL_EA_INFORMATION entry takes without its padding:
+// 8 + EaNameLength + 1 + EaValueLength.
+std::size_t full_ea_entry_size(std::size_t name_length, std::size_t value_length) noexcept;
+// The size of the whole chain, every entry but the last padded to 4 (what
+// encode() writes): EaSize in FileEaInformation and directory entries, as
+// Samba reports it for SMB2. 0 for no entries.
+std::size_t full_ea_chain_size(const FileFullEaInformation& m) noexcept;
+// MS-FSCC 2.4.15 (as Windows and Samba check EaName): 1-255 bytes, no control
+// characters and none of " * + , / : ; < = > ? [ \ ] |.
+bool valid_ea_name(std::string_view name) noexcept;
 
 // ---- directory classes (QUERY_DIRECTORY) ----
 

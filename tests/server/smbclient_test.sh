@@ -1,6 +1,6 @@
 #!/bin/bash
 # Samba's smbclient against smbxd: ls, put, get (64 MiB, sha256 compared),
-# mkdir, rename, hardlink, rm, rmdir and allinfo, in one dialect / protection mode.
+# mkdir, rename, hardlink, setea/geteas, rm, rmdir and allinfo, in one dialect / protection mode.
 # Usage: smbclient_test.sh SMBXD MODE, MODE one of smb311-signed,
 # smb311-encrypted, encrypt-share, smb202-signed, smb210, smb300-signed, smb300-encrypted, smb302-encrypted.
 set -u
@@ -45,6 +45,22 @@ grep -q "write_time:" <<<"$out" || fail "allinfo shows no times"
 out=$(smbclient_run "$share" "hardlink big.bin d1\\linked.txt" "${opts[@]}" 2>&1) || true
 grep -q "NT_STATUS_OBJECT_NAME_COLLISION" <<<"$out" || { echo "$out"; fail "hardlink onto an existing name: no collision"; }
 note "hardlink: one inode, two names; onto an existing name: OBJECT_NAME_COLLISION"
+
+# Extended attributes, kept as user.* xattrs like smbd keeps them: names
+# compare without case (a set in another case replaces), an empty value
+# removes, and EAs set on the server side show up.
+out=$(smbclient_run "$share" "setea big.bin EaOne value1; setea big.bin Second two; setea big.bin EAONE replaced; setea big.bin second; geteas big.bin" "${opts[@]}" 2>&1) ||
+  { echo "$out"; fail "smbclient setea/geteas ($mode) failed"; }
+grep -q "^EaOne (0) =" <<<"$out" || { echo "$out"; fail "geteas does not list EaOne"; }
+grep -q "72 65 70 6C 61 63 65 64" <<<"$out" || { echo "$out"; fail "geteas: EaOne was not replaced by EAONE"; }
+grep -qi "^second" <<<"$out" && { echo "$out"; fail "geteas still lists the removed EA Second"; }
+xattr() { python3 -c 'import os, sys; print(os.getxattr(sys.argv[1], sys.argv[2]).decode())' "$@" 2>/dev/null; }
+[[ $(xattr "$root/big.bin" user.EaOne) == replaced ]] || fail "the EA is not the xattr user.EaOne on the share"
+python3 -c 'import os, sys; os.setxattr(sys.argv[1], "user.FromServer", b"local")' "$root/big.bin"
+out=$(smbclient_run "$share" "geteas big.bin; setea big.bin bad:name x" "${opts[@]}" 2>&1) || true
+grep -q "^FromServer (0) =" <<<"$out" || { echo "$out"; fail "geteas does not show an xattr set on the server"; }
+grep -q "INVALID_EA_NAME" <<<"$out" || { echo "$out"; fail "setea of an invalid name: no STATUS_INVALID_EA_NAME"; }
+note "EAs: setea/geteas, case-insensitive replace, removal, user.* xattrs, INVALID_EA_NAME"
 
 out=$(smbclient_run "$share" "rm d1\\moved.txt; rm d1\\linked.txt; rmdir d1; rm big.bin; ls" "${opts[@]}" 2>&1) || {
   echo "$out"; fail "smbclient rm/rmdir ($mode) failed"; }
