@@ -52,6 +52,31 @@ Bytes encrypt_message(Cipher cipher, ByteView key, ByteView nonce, std::uint64_t
   return frame;
 }
 
+void encrypt_message_in_place(Cipher cipher, ByteView key, ByteView nonce, std::uint64_t session_id,
+                              std::span<std::uint8_t> frame) {
+  detail::require(cipher != Cipher::none, "encrypting with no cipher");
+  detail::require(nonce.size() >= nonce_size(cipher) && nonce.size() <= 16, "TRANSFORM nonce of the wrong size");
+  detail::require(frame.size() >= wire::kTransformHeaderSize, "no room for the TRANSFORM header");
+  const std::size_t size = frame.size() - wire::kTransformHeaderSize;
+  detail::require(size <= std::numeric_limits<std::uint32_t>::max(), "message too large for OriginalMessageSize");
+
+  wire::TransformHeader header;
+  std::copy(nonce.begin(), nonce.end(), header.nonce.begin());
+  header.original_message_size = static_cast<std::uint32_t>(size);
+  header.session_id = session_id;
+  Bytes encoded_header;
+  encoded_header.reserve(wire::kTransformHeaderSize);
+  wire::Writer w{encoded_header};
+  wire::encode_transform_header(w, header);  // the tag is filled in below
+  detail::require(encoded_header.size() == wire::kTransformHeaderSize, "TRANSFORM header of the wrong size");
+  std::copy(encoded_header.begin(), encoded_header.end(), frame.begin());
+
+  const std::span<std::uint8_t> body = frame.subspan(wire::kTransformHeaderSize);
+  const ByteView aad{frame.data() + wire::kTransformAadOffset, wire::kTransformAadSize};
+  const AeadTag tag = aead_encrypt(cipher, key, ByteView{header.nonce}.first(nonce_size(cipher)), aad, body, body);
+  std::copy(tag.begin(), tag.end(), frame.begin() + kTagOffset);
+}
+
 Expected<Bytes> decrypt_message(Cipher cipher, ByteView key, ByteView frame) {
   auto message = wire::decode_transform(frame);
   if (!message) {

@@ -29,6 +29,15 @@ Bytes encrypt_message(Cipher cipher, ByteView key, ByteView nonce, std::uint64_t
 Bytes encrypt_message(Cipher cipher, ByteView key, ByteView nonce, std::uint64_t session_id,
                       std::span<const ByteView> plaintext_pieces);
 
+// The same without a second buffer: `frame` holds kTransformHeaderSize
+// bytes of room (any content), then the plaintext; afterwards it is the whole
+// TRANSFORM message, byte for byte what encrypt_message() returns. A server
+// that builds its response after that much room seals an 8 MiB READ without
+// copying it. Same contract as encrypt_message(), and frame.size() must be
+// at least kTransformHeaderSize.
+void encrypt_message_in_place(Cipher cipher, ByteView key, ByteView nonce, std::uint64_t session_id,
+                              std::span<std::uint8_t> frame);
+
 // Opens a TRANSFORM message: decodes and checks the header (a wire error names
 // the bad field), then decrypts and verifies the tag (ErrorKind::crypto when
 // the key, cipher or any byte of nonce, AAD, ciphertext or tag is wrong).

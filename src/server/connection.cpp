@@ -38,7 +38,7 @@ bool CreditWindow::consume(std::uint64_t message_id, std::uint16_t charge) {
 }
 
 Connection::Connection(Server& server, asio::ip::tcp::socket socket)
-    : server_{server}, socket_{std::move(socket)} {
+    : server_{server}, socket_{std::move(socket)}, opens_{server.open_table()} {
   boost::system::error_code ec;
   const auto ep = socket_.remote_endpoint(ec);
   peer_ = ec ? std::string{"?"} : ep.address().to_string() + ":" + std::to_string(ep.port());
@@ -58,9 +58,25 @@ asio::awaitable<void> Connection::run() {
     if (p.work.kind == AsyncWork::Kind::create && p.work.has_create_guid)
       server_.set_create_in_progress(client_guid_, p.work.create_guid, false);
   pending_.clear();
-  // MS-SMB2 3.3.7.1: durable opens stay, detached, for their timeout.
-  release_opens(std::nullopt);
-  for (const auto& [id, session] : sessions_) server_.unregister_session(id);
+  // MS-SMB2 3.3.7.1: this connection's channels go. A session with another
+  // channel lives on there, opens and all; a session without one ends: its
+  // durable opens stay, detached, for their timeout, the others close.
+  for (auto& [id, binding] : bindings_) std::erase_if(binding.session->channels, [this](const Channel& c) {
+    return c.connection == this;
+  });
+  bindings_.clear();
+  const auto sessions = std::move(sessions_);
+  sessions_.clear();
+  for (const auto& [id, session] : sessions) {
+    std::erase_if(session->channels, [this](const Channel& c) { return c.connection == this; });
+    std::erase_if(session->channels, [](const Channel& c) { return c.weak.expired(); });
+    if (session->channels.empty()) {
+      release_opens(id);
+      if (server_.find_session(id) == session) server_.unregister_session(id);
+    } else {
+      channel_gone(*session, this);
+    }
+  }
   boost::system::error_code ec;
   socket_.close(ec);
   log_info("connection from " + peer_ + " closed");
@@ -153,6 +169,43 @@ asio::awaitable<void> Connection::write_loop() {
 Session* Connection::find_session(std::uint64_t id) {
   const auto it = sessions_.find(id);
   return it == sessions_.end() ? nullptr : it->second.get();
+}
+
+Connection::SigningKey Connection::signing_key_for(Session& session) const {
+  if (const Channel* c = session.find_channel(this); c != nullptr && !c->signing_key.empty())
+    return {c->signing_key, c->signing_algorithm};
+  return {session.keys.signing, session.signing_algorithm};
+}
+
+bool Connection::verify_request(Session& session, ByteView message) const {
+  const auto key = signing_key_for(session);
+  return crypto::verify_signature(key.algorithm, key.key, message);
+}
+
+crypto::PreauthHash* Connection::setup_preauth(std::uint64_t session_id) {
+  if (const auto it = bindings_.find(session_id); it != bindings_.end()) return &it->second.preauth;
+  Session* session = find_session(session_id);
+  return session != nullptr ? &session->preauth : nullptr;
+}
+
+// The sessions that lost a channel but live on: what pointed at the lost
+// connection (break notifications of opens and leases, MS-SMB2 3.3.4.6 /
+// 3.3.4.7) now goes to the first channel left.
+void Connection::channel_gone(Session& session, const Connection* gone) {
+  std::shared_ptr<Connection> next;
+  for (const auto& c : session.channels)
+    if (c.connection != gone && !c.signing_key.empty())
+      if ((next = c.weak.lock())) break;
+  if (!next) return;
+  for (auto& [id, open] : opens_) {
+    if (open->session_id != session.id) continue;
+    if (open->connection.lock().get() == gone || open->connection.expired()) open->connection = next;
+    if (open->lease && open->lease->session_id == session.id &&
+        (open->lease->connection.lock().get() == gone || open->lease->connection.expired()))
+      open->lease->connection = next;
+  }
+  log_debug("session " + std::to_string(session.id) + " lost a channel; " + std::to_string(session.channels.size()) +
+            " left");
 }
 
 bool Connection::process_frame(Bytes& frame, Bytes& response) {
@@ -277,9 +330,14 @@ bool Connection::process_chain(ByteView chain, Session* transform_session, Bytes
     Bytes bytes;
     bool sign = false;
     Bytes key;
+    crypto::SigningAlgorithm algorithm = crypto::SigningAlgorithm::hmac_sha256;
+    // The session (or binding) whose preauth hash takes the response as
+    // sent (3.1.1 SESSION_SETUP); looked up when it is, as a later member
+    // of the chain may have ended it.
+    std::optional<std::uint64_t> preauth_session;
   };
   std::vector<Out> outs;
-  std::optional<std::uint64_t> end_session;
+  std::optional<std::uint64_t> ended_session;
   std::uint64_t related_session = 0;
   std::uint32_t related_tree = 0;
   // MS-SMB2 3.3.5.2.7.2: a related request needs the previous one to have
@@ -326,7 +384,13 @@ bool Connection::process_chain(ByteView chain, Session* transform_session, Bytes
     bool session_ok = false;
     bool tree_ok = false;
     Session* session = h.command == Command::negotiate ? nullptr : find_session(h.session_id);
-    const bool can_verify = session != nullptr && session->state == Session::State::valid && session->has_keys;
+    // MS-SMB2 3.3.5.2.4: a SESSION_SETUP may name a session this connection
+    // is no channel of (binding, or a mistake): its signature is checked
+    // with Session.SigningKey from the GlobalSessionTable.
+    std::shared_ptr<Session> held = h.command == Command::negotiate ? nullptr : server_.find_session(h.session_id);
+    Session* signer = session != nullptr ? session : (h.command == Command::session_setup ? held.get() : nullptr);
+    const bool can_verify = signer != nullptr && signer->state == Session::State::valid && signer->has_keys;
+    bool signature_ok = false;
     const bool needs_session = h.command != Command::negotiate && h.command != Command::session_setup &&
                                h.command != Command::echo;
     const bool needs_tree = needs_session && h.command != Command::logoff && h.command != Command::tree_connect;
@@ -342,14 +406,18 @@ bool Connection::process_chain(ByteView chain, Session* transform_session, Bytes
     } else if (h.command == Command::negotiate && h.is_signed()) {
       reply = fail(st::INVALID_PARAMETER);  // MS-SMB2 3.3.5.2.4
     } else if (can_verify && !encrypted && h.is_signed() &&
-               !crypto::verify_signature(signing_algorithm_, session->keys.signing, m.bytes)) {
+               !(signature_ok = verify_request(*signer, m.bytes))) {
       log_warn("connection from " + peer_ + ": bad signature on " + std::string{wire::to_string(h.command)});
       reply = fail(st::ACCESS_DENIED);
-    } else if (can_verify && !encrypted && !h.is_signed() && session->signing_required &&
-               h.command != Command::session_setup) {
-      reply = fail(st::ACCESS_DENIED);  // MS-SMB2 3.3.5.2.4: signing required
+    } else if (can_verify && !encrypted && !h.is_signed() && signer->signing_required &&
+               (h.command != Command::session_setup || session != nullptr)) {
+      // MS-SMB2 3.3.5.2.4: signing required; also for a SESSION_SETUP of a
+      // session of this connection (a reauthentication is signed), not for
+      // one of another connection, which fails USER_SESSION_DELETED
+      // (smbtorture's smb2.session.bind_negative_*).
+      reply = fail(st::ACCESS_DENIED);
     } else {
-      Request request{h, m.bytes, std::move(*body), nullptr, nullptr, encrypted};
+      Request request{h, m.bytes, std::move(*body), nullptr, nullptr, encrypted, signature_ok};
       if (needs_session && (session == nullptr || session->state != Session::State::valid)) {
         reply = fail(st::USER_SESSION_DELETED);
       } else if (needs_session && session->encrypt_data && !encrypted) {
@@ -387,6 +455,10 @@ bool Connection::process_chain(ByteView chain, Session* transform_session, Bytes
     rh.credit_charge = h.credit_charge;
     rh.status_or_channel_sequence = reply.status;
     rh.flags = wire::flags::server_to_redir | (h.flags & (wire::flags::related_operations | wire::flags::priority_mask));
+    // A signed request for a session this connection does not know: the
+    // answer keeps SMB2_FLAGS_SIGNED (a client that signs requires it and
+    // skips the check for this status; smb2.session.bind2).
+    if (!encrypted && h.is_signed() && reply.status == st::USER_SESSION_DELETED) rh.flags |= wire::flags::is_signed;
     rh.message_id = h.message_id;
     rh.process_id = h.process_id;
     rh.tree_id = related_tree;
@@ -396,7 +468,15 @@ bool Connection::process_chain(ByteView chain, Session* transform_session, Bytes
     rh.credits = credits_to_grant(grant_view, supports_multi_credit_ ? charge : 1);
 
     Session* rs = h.command == Command::negotiate ? nullptr : find_session(rh.session_id);
-    const bool should_sign = !encrypted && rs != nullptr && rs->has_keys &&
+    // A SESSION_SETUP whose session this connection is no channel of (yet):
+    // answered signed with Session.SigningKey when the request was (Samba;
+    // smbtorture's smb2.session.bind_negative_* check the status through it).
+    std::shared_ptr<Session> rs_held = rs == nullptr && signature_ok && h.command == Command::session_setup
+                                           ? server_.find_session(rh.session_id)
+                                           : nullptr;
+    if (rs_held) rs = rs_held.get();
+    const bool bad_signature = can_verify && !encrypted && h.is_signed() && !signature_ok;
+    const bool should_sign = !encrypted && !bad_signature && rs != nullptr && rs->has_keys &&
                              rs->state == Session::State::valid && (h.is_signed() || rs->signing_required);
     if (reply.async) {
       // MS-SMB2 3.3.4.2: an interim response, unsigned, with a new AsyncId;
@@ -429,17 +509,29 @@ bool Connection::process_chain(ByteView chain, Session* transform_session, Bytes
       preauth_.update(m.bytes);  // MS-SMB2 3.3.5.4
       preauth_.update(out.bytes);
     }
-    if (h.command == Command::session_setup && reply.status == st::MORE_PROCESSING_REQUIRED && rs != nullptr &&
+    if (h.command == Command::session_setup && reply.status == st::MORE_PROCESSING_REQUIRED &&
         dialect_ == wire::Dialect::smb311)
-      rs->preauth.update(out.bytes);  // MS-SMB2 3.3.5.5.3
-    if (!encrypted && rs != nullptr && rs->has_keys && (reply.sign_with_new_key || should_sign)) {
+      out.preauth_session = rh.session_id;  // MS-SMB2 3.3.5.5.3, 3.3.5.5.2
+    if (!encrypted && !bad_signature && rs != nullptr && rs->has_keys && (reply.sign_with_new_key || should_sign)) {
+      const auto key = signing_key_for(*rs);  // MS-SMB2 3.3.4.1.1: the channel's key
       out.sign = true;
-      out.key = rs->keys.signing;
+      out.key.assign(key.key.begin(), key.key.end());
+      out.algorithm = key.algorithm;
     }
-    if (h.command == Command::logoff && reply.status == st::SUCCESS) end_session = rh.session_id;
+    if ((h.command == Command::logoff && reply.status == st::SUCCESS) || reply.end_session)
+      ended_session = rh.session_id;
     outs.push_back(std::move(out));
   }
 
+  // An encrypted response is sealed in place behind room left for its
+  // TRANSFORM_HEADER, and a lone unencrypted one is moved, not copied: a
+  // READ response can be 8 MiB.
+  if (encrypted) {
+    std::size_t total = wire::kTransformHeaderSize;
+    for (const auto& o : outs) total += o.bytes.size() + 8;
+    response.reserve(total);
+    response.resize(wire::kTransformHeaderSize);
+  }
   // MS-SMB2 3.3.4.1.3: every member but the last padded to 8 bytes; each signed alone.
   for (std::size_t i = 0; i < outs.size(); ++i) {
     auto& bytes = outs[i].bytes;
@@ -447,20 +539,24 @@ bool Connection::process_chain(ByteView chain, Session* transform_session, Bytes
       bytes.resize((bytes.size() + 7) & ~std::size_t{7}, 0);
       store_le32(bytes.data() + wire::kNextCommandOffset, static_cast<std::uint32_t>(bytes.size()));
     }
-    if (outs[i].sign) crypto::sign_message(signing_algorithm_, outs[i].key, bytes);
-    response.insert(response.end(), bytes.begin(), bytes.end());
+    if (outs[i].sign) crypto::sign_message(outs[i].algorithm, outs[i].key, bytes);
+    if (outs[i].preauth_session)
+      if (crypto::PreauthHash* preauth = setup_preauth(*outs[i].preauth_session)) preauth->update(bytes);
+    if (response.empty() && outs.size() == 1) response = std::move(bytes);
+    else response.insert(response.end(), bytes.begin(), bytes.end());
   }
-  if (encrypted && !response.empty()) {
-    if (!transform_session->nonces) return false;
-    auto nonce = transform_session->nonces->next();
-    if (!nonce) return false;
-    response = crypto::encrypt_message(cipher_, transform_session->keys.decryption, *nonce, transform_session->id,
+  if (encrypted) {
+    if (response.size() == wire::kTransformHeaderSize) {
+      response.clear();  // nothing to send (a CANCEL)
+    } else {
+      if (!transform_session->nonces) return false;
+      auto nonce = transform_session->nonces->next();
+      if (!nonce) return false;
+      crypto::encrypt_message_in_place(cipher_, transform_session->keys.decryption, *nonce, transform_session->id,
                                        response);
+    }
   }
-  if (end_session) {
-    server_.unregister_session(*end_session);
-    sessions_.erase(*end_session);
-  }
+  if (ended_session) end_session(*ended_session);
   return true;
 }
 
@@ -603,7 +699,8 @@ void Connection::complete_pending(std::uint64_t async_id, wire::NtStatus status,
     if (!nonce) return;
     message = crypto::encrypt_message(cipher_, session->keys.decryption, *nonce, session->id, message);
   } else if (p.sign && session != nullptr && session->has_keys) {
-    crypto::sign_message(signing_algorithm_, session->keys.signing, message);
+    const auto key = signing_key_for(*session);  // MS-SMB2 3.3.4.1.1
+    crypto::sign_message(key.algorithm, key.key, message);
   }
   queue_frame(std::move(message));
 }
@@ -618,9 +715,14 @@ void Connection::cancel_request(const wire::Header& cancel) {
   }
 }
 
+void Connection::end_pending_for_open(std::uint64_t open_id) {
+  // Requests on the open may wait on any channel of its session.
+  for (const auto& c : server_.connections()) c->end_pending_here(open_id);
+}
+
 // The open is going away: its pending requests end (MS-SMB2 3.3.4.17: a
 // CHANGE_NOTIFY completes with STATUS_NOTIFY_CLEANUP).
-void Connection::end_pending_for_open(std::uint64_t open_id) {
+void Connection::end_pending_here(std::uint64_t open_id) {
   std::vector<std::pair<std::uint64_t, AsyncWork::Kind>> ended;
   for (const auto& [async_id, p] : pending_)
     if (p.work.open_id == open_id) ended.emplace_back(async_id, p.work.kind);
@@ -672,8 +774,12 @@ Open* Connection::find_open(const Request& r, const wire::FileId& requested) {
 // Control socket lines: "  session ..." for each valid session, then
 // "  handle ..." for each open.
 void Connection::describe_state(std::vector<std::string>& lines) const {
+  // A session is listed once, by its first channel, with its opens.
+  std::set<std::uint64_t> listed;
   for (const auto& [id, session] : sessions_) {
     if (session->state != Session::State::valid) continue;
+    if (session->channels.empty() || session->channels.front().connection != this) continue;
+    listed.insert(id);
     bool tree_encrypts = false;
     for (const auto& [tid, tree] : session->trees) tree_encrypts = tree_encrypts || tree.encrypt_data;
     const bool encrypting = session->encrypt_data || tree_encrypts;
@@ -682,9 +788,11 @@ void Connection::describe_state(std::vector<std::string>& lines) const {
                        (session->signing_required ? std::string{crypto::to_string(signing_algorithm_)} : "optional") +
                        " encryption " +
                        (encrypting ? std::string{crypto::to_string(cipher_)} : std::string{"none"});
+    if (session->channels.size() > 1) line += " channels " + std::to_string(session->channels.size());
     lines.push_back(std::move(line));
   }
   for (const auto& [id, open] : opens_) {
+    if (listed.count(open->session_id) == 0) continue;
     char access[16];
     const std::string durability = open->is_persistent ? " persistent" : open->is_durable ? " durable" : "";
     std::snprintf(access, sizeof access, "0x%08x", open->granted_access);

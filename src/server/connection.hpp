@@ -55,6 +55,7 @@ struct Reply {
   std::optional<wire::FileId> file_id;      // the open this request used or made (related compounds)
   bool disconnect = false;                  // drop the connection instead of answering
   bool sign_with_new_key = false;           // final SESSION_SETUP response
+  bool end_session = false;                 // the session ends once this response is signed
   std::optional<AsyncWork> async;           // answer STATUS_PENDING now, the rest later
 };
 
@@ -72,6 +73,7 @@ struct Request {
   Session* session = nullptr;
   TreeConnect* tree = nullptr;
   bool encrypted = false;
+  bool signature_verified = false;  // signed, and the signature checked out (3.3.5.2.4)
 };
 
 // MS-FSA 2.1.5.1.2.1: would an open with this access and share mode clash
@@ -121,8 +123,14 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void retry_lock(std::uint64_t async_id);
   void retry_create(std::uint64_t async_id);
   // MS-SMB2 3.3.5.5.3: a new session of the same user names this one as its
-  // PreviousSessionId: close its opens and forget it.
+  // PreviousSessionId: close its opens and forget it, on every channel.
   void expire_session(std::uint64_t session_id, const std::string& user);
+  // The session ends on every channel (LOGOFF, a failed reauthentication,
+  // PreviousSessionId): its durable opens are detached, the others closed.
+  void end_session(std::uint64_t session_id);
+  // MS-SMB2 3.3.7.1: the connection of one channel of the session went
+  // away; another channel takes over what pointed at it.
+  void channel_gone(Session& session, const Connection* gone);
   // MS-SMB2 3.3.4.6 / 3.3.4.7: break notifications to this connection's client.
   void send_oplock_break(const Open& open, std::uint8_t level);
   void send_lease_break(const Lease& lease, bool ack_required);
@@ -154,7 +162,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   };
   void complete_pending(std::uint64_t async_id, wire::NtStatus status, const wire::Body& body);
   void cancel_request(const wire::Header& cancel);
+  // The open is going away: its pending requests end, on every channel.
   void end_pending_for_open(std::uint64_t open_id);
+  void end_pending_here(std::uint64_t open_id);
   bool try_lock(Open& open, const std::vector<wire::LockElement>& locks, wire::NtStatus& status,
                 bool& would_block);
 
@@ -171,6 +181,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // Handlers, one per command (handlers_session.cpp, handlers_file.cpp, handlers_info.cpp).
   Reply handle_negotiate(Request& r);
   Reply handle_session_setup(Request& r);
+  // MS-SMB2 3.3.5.5.2: SESSION_SETUP with SMB2_SESSION_FLAG_BINDING.
+  Reply bind_session(Request& r);
   Reply handle_logoff(Request& r);
   Reply handle_tree_connect(Request& r);
   Reply handle_tree_disconnect(Request& r);
@@ -221,7 +233,21 @@ class Connection : public std::enable_shared_from_this<Connection> {
   Open* find_open(const Request& r, const wire::FileId& id);
   void close_open(std::uint64_t id);
   void close_tree_opens(std::uint64_t session_id, std::optional<std::uint32_t> tree_id);
+  // MS-SMB2 3.3.1.7 Connection.SessionTable: the sessions this connection
+  // is a channel of.
   Session* find_session(std::uint64_t id);
+  // MS-SMB2 3.3.5.2.4 / 3.3.4.1.1: the key (and its algorithm) that signs
+  // and verifies this connection's messages of `session`: the channel's,
+  // or Session.SigningKey while the connection is not (yet) a channel.
+  struct SigningKey {
+    ByteView key;
+    crypto::SigningAlgorithm algorithm = crypto::SigningAlgorithm::hmac_sha256;
+  };
+  SigningKey signing_key_for(Session& session) const;
+  bool verify_request(Session& session, ByteView message) const;
+  // The preauth hash a SESSION_SETUP of this session id on this connection
+  // feeds (3.1.1): the binding's own (3.3.5.5.2) or the session's (3.3.5.5.1).
+  crypto::PreauthHash* setup_preauth(std::uint64_t session_id);
 
   Server& server_;
   boost::asio::ip::tcp::socket socket_;
@@ -260,8 +286,18 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::optional<boost::asio::steady_timer> writer_wake_;
   std::optional<boost::asio::steady_timer> drained_;
 
-  std::map<std::uint64_t, std::unique_ptr<Session>> sessions_;
-  std::map<std::uint64_t, std::unique_ptr<Open>> opens_;
+  std::map<std::uint64_t, std::shared_ptr<Session>> sessions_;
+  // MS-SMB2 3.3.1.7 Connection.PreauthSessionTable for bindings under way:
+  // the binding's authentication and its preauth hash (3.3.5.5.2).
+  struct Binding {
+    std::shared_ptr<Session> session;
+    std::unique_ptr<auth::SpnegoServer> auth;
+    crypto::PreauthHash preauth;
+  };
+  std::map<std::uint64_t, Binding> bindings_;
+  // The server's GlobalOpenTable (Server::open_table): an open may be used
+  // on any channel of its session.
+  std::map<std::uint64_t, std::unique_ptr<Open>>& opens_;
 };
 
 }  // namespace smbx::server

@@ -3,6 +3,7 @@
 // 3.3.5.15).
 #include <algorithm>
 #include <array>
+#include <cctype>
 
 #include "crypto/random.hpp"
 #include "server/connection.hpp"
@@ -162,6 +163,10 @@ Reply Connection::handle_negotiate(Request& r) {
   if (dialect_ != Dialect::smb202) server_capabilities_ |= wire::global_caps::large_mtu | wire::global_caps::leasing;
   if (wire::is_smb3(dialect_) && dialect_ != Dialect::smb311 && cipher_ != crypto::Cipher::none)
     server_capabilities_ |= wire::global_caps::encryption;
+  // MS-SMB2 3.3.5.4: multichannel (session binding, 3.3.5.5.2) on 3.x, to
+  // a client that offers it.
+  if (wire::is_smb3(dialect_) && (req.capabilities & wire::global_caps::multi_channel) != 0)
+    server_capabilities_ |= wire::global_caps::multi_channel;
   // MS-SMB2 3.3.5.4: persistent handles when the client offers them and a
   // share is continuously available.
   if (wire::is_smb3(dialect_) && (req.capabilities & wire::global_caps::persistent_handles) != 0 &&
@@ -177,29 +182,47 @@ Reply Connection::handle_negotiate(Request& r) {
   return reply;
 }
 
+namespace {
+
+std::unique_ptr<auth::SpnegoServer> make_authenticator(Server& server) {
+  auth::NtlmServerConfig config;
+  config.nb_computer_name = "SMBXD";
+  config.nb_domain_name = "WORKGROUP";
+  config.lookup = [&server](std::u16string_view user, std::u16string_view) { return server.nt_hash(user); };
+  return std::make_unique<auth::SpnegoServer>(auth::NtlmServer{std::move(config)});
+}
+
+bool same_user(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) return false;
+  return true;
+}
+
+constexpr wire::NtStatus kRequestOutOfSequence = 0xC000042A;  // STATUS_REQUEST_OUT_OF_SEQUENCE
+
+}  // namespace
+
 Reply Connection::handle_session_setup(Request& r) {
   const auto& req = std::get<wire::SessionSetupRequest>(r.body);
-  // Binding needs multichannel, which this server does not offer (MS-SMB2 3.3.5.5).
-  if ((req.flags & wire::session_setup_flags::binding) != 0) return fail(st::REQUEST_NOT_ACCEPTED);
+  if ((req.flags & wire::session_setup_flags::binding) != 0) return bind_session(r);
   Session* session = nullptr;
   if (r.header.session_id == 0) {
-    auto fresh = std::make_unique<Session>();
+    auto fresh = std::make_shared<Session>();
     fresh->id = server_.allocate_session_id();
     fresh->preauth = crypto::PreauthHash{preauth_.value()};  // MS-SMB2 3.3.5.5.1
+    fresh->dialect = dialect_;
+    fresh->client_guid = client_guid_;
+    fresh->cipher = cipher_;
+    fresh->signing_algorithm = signing_algorithm_;
     session = fresh.get();
-    server_.register_session(fresh->id, weak_from_this());
+    server_.register_session(fresh);
     sessions_[fresh->id] = std::move(fresh);
   } else {
     session = find_session(r.header.session_id);
     if (session == nullptr) return fail(st::USER_SESSION_DELETED);
   }
-  if (!session->auth) {
-    auth::NtlmServerConfig config;
-    config.nb_computer_name = "SMBXD";
-    config.nb_domain_name = "WORKGROUP";
-    config.lookup = [this](std::u16string_view user, std::u16string_view) { return server_.nt_hash(user); };
-    session->auth = std::make_unique<auth::SpnegoServer>(auth::NtlmServer{std::move(config)});
-  }
+  if (!session->auth) session->auth = make_authenticator(server_);
   if (dialect_ == Dialect::smb311) session->preauth.update(r.message);
 
   Reply reply;
@@ -212,7 +235,11 @@ Reply Connection::handle_session_setup(Request& r) {
       server_.unregister_session(session->id);
       sessions_.erase(session->id);
     } else {
+      // A failed reauthentication ends the session, on every channel, once
+      // this response is out (MS-SMB2 3.3.5.5.3; Samba, smbtorture's
+      // smb2.session.bind_invalid_auth).
       session->auth.reset();
+      reply.end_session = true;
     }
     return reply;
   }
@@ -236,10 +263,10 @@ Reply Connection::handle_session_setup(Request& r) {
     session->signing_required = (req.security_mode & wire::negotiate_signing::required) != 0;
     if (cipher_ != crypto::Cipher::none) session->nonces.emplace(cipher_);
     session->state = Session::State::valid;
-    if (req.previous_session_id != 0 && req.previous_session_id != session->id) {
-      if (auto owner = server_.session_owner(req.previous_session_id))
-        owner->expire_session(req.previous_session_id, session->user);
-    }
+    // The first channel: this connection, Channel.SigningKey = Session.SigningKey.
+    session->channels.push_back(Channel{this, weak_from_this(), session->keys.signing, signing_algorithm_});
+    if (req.previous_session_id != 0 && req.previous_session_id != session->id)
+      expire_session(req.previous_session_id, session->user);
     log_info("connection from " + peer_ + ": user " + session->user + " logged on" +
              (session->signing_required ? " (signing required)" : ""));
   }
@@ -248,15 +275,112 @@ Reply Connection::handle_session_setup(Request& r) {
   return reply;
 }
 
+// MS-SMB2 3.3.5.5 step 4 and 3.3.5.5.2: this connection becomes another
+// channel of an existing session. The checks run in Samba's order, whose
+// statuses smbtorture's smb2.session.bind_negative_* expect; a new
+// authentication of the same user follows, and its session key makes
+// Channel.SigningKey (3.3.5.5.3).
+Reply Connection::bind_session(Request& r) {
+  const auto& req = std::get<wire::SessionSetupRequest>(r.body);
+  const std::uint64_t id = r.header.session_id;
+  if (id == 0) return fail(st::INVALID_PARAMETER);
+  std::shared_ptr<Session> session = server_.find_session(id);
+  if (!session) return fail(st::USER_SESSION_DELETED);
+  constexpr auto gmac = crypto::SigningAlgorithm::aes_gmac;
+  // A GMAC session binds only GMAC channels and the other way round.
+  if (session->signing_algorithm == gmac && signing_algorithm_ != gmac) return fail(kRequestOutOfSequence);
+  if (signing_algorithm_ == gmac && session->signing_algorithm != gmac) return fail(st::NOT_SUPPORTED);
+  if (!wire::is_smb3(dialect_)) return fail(st::REQUEST_NOT_ACCEPTED);  // no multichannel before 3.0
+  if (!r.signature_verified) return fail(st::INVALID_PARAMETER);
+  if (session->dialect != dialect_ || session->cipher != cipher_) return fail(st::INVALID_PARAMETER);
+  // MS-SMB2 3.3.5.5.2 lets a server refuse another client's binding (Samba does).
+  if (session->client_guid != client_guid_) return fail(st::USER_SESSION_DELETED);
+  if (session->state != Session::State::valid) return fail(st::REQUEST_NOT_ACCEPTED);
+  Channel* channel = session->find_channel(this);
+  if (channel != nullptr && !channel->signing_key.empty()) return fail(st::REQUEST_NOT_ACCEPTED);  // bound already
+  if (session->is_anonymous) return fail(st::NOT_SUPPORTED);
+  auto binding = bindings_.find(id);
+  if (channel == nullptr || binding == bindings_.end()) {
+    if (channel == nullptr && session->channels.size() >= kMaxChannels) return fail(st::INSUFFICIENT_RESOURCES);
+    if (channel == nullptr) session->channels.push_back(Channel{this, weak_from_this(), {}, signing_algorithm_});
+    Binding fresh;
+    fresh.session = session;
+    fresh.auth = make_authenticator(server_);
+    fresh.preauth = crypto::PreauthHash{preauth_.value()};  // MS-SMB2 3.3.5.5.2: a PreauthSession
+    binding = bindings_.insert_or_assign(id, std::move(fresh)).first;
+  }
+  if (dialect_ == Dialect::smb311) binding->second.preauth.update(r.message);
+
+  // A failed binding leaves the session as it was (Samba removes the channel).
+  auto drop = [this, id, &session] {
+    bindings_.erase(id);
+    std::erase_if(session->channels,
+                  [this](const Channel& c) { return c.connection == this && c.signing_key.empty(); });
+  };
+  Reply reply;
+  reply.session_id = id;
+  auto step = binding->second.auth->step(req.security_buffer);
+  if (!step) {
+    reply.status = step.error().status != 0 ? step.error().status : st::LOGON_FAILURE;
+    log_info("connection from " + peer_ + ": binding to session " + std::to_string(id) +
+             " failed: " + describe(step.error()));
+    drop();
+    return reply;
+  }
+  reply.storage = std::move(step->token);
+  if (!step->complete) {
+    reply.status = st::MORE_PROCESSING_REQUIRED;
+    reply.body = wire::SessionSetupResponse{0, reply.storage};
+    return reply;
+  }
+  // MS-SMB2 3.3.5.5.2: the same user, or ACCESS_DENIED (Samba).
+  if (step->auth->is_anonymous || !same_user(step->auth->user, session->user)) {
+    log_info("connection from " + peer_ + ": user " + step->auth->user + " may not bind session " +
+             std::to_string(id) + " of " + session->user);
+    drop();
+    return fail(st::ACCESS_DENIED);
+  }
+  channel = session->find_channel(this);
+  if (channel == nullptr) {
+    drop();
+    return fail(st::USER_SESSION_DELETED);
+  }
+  channel->signing_key = crypto::derive_channel_signing_key(
+      dialect_, step->auth->exported_session_key,
+      dialect_ == Dialect::smb311 ? ByteView{binding->second.preauth.value()} : ByteView{});
+  channel->signing_algorithm = signing_algorithm_;
+  sessions_[id] = session;
+  bindings_.erase(binding);
+  log_info("connection from " + peer_ + ": bound to session " + std::to_string(id) + " of " + session->user +
+           " (channel " + std::to_string(session->channels.size()) + ")");
+  reply.sign_with_new_key = true;  // with the new Channel.SigningKey (3.3.5.5.3)
+  reply.body = wire::SessionSetupResponse{0, reply.storage};
+  return reply;
+}
+
 void Connection::expire_session(std::uint64_t session_id, const std::string& user) {
-  Session* session = find_session(session_id);
-  if (session == nullptr || session->state != Session::State::valid || session->user != user) return;
+  const auto session = server_.find_session(session_id);
+  if (!session || session->state != Session::State::valid || session->user != user) return;
   log_info("connection from " + peer_ + ": session " + std::to_string(session_id) +
            " replaced by a reconnect of " + user);
   // MS-SMB2 3.3.5.5.3 -> 3.3.7.1: its durable opens wait, detached, for the
   // new session's DHnC/DH2C; the others close.
+  end_session(session_id);
+}
+
+void Connection::end_session(std::uint64_t session_id) {
+  const auto session = server_.find_session(session_id);
   release_opens(session_id);
-  server_.unregister_session(session_id);
+  if (session) {
+    for (const auto& c : session->channels)
+      if (auto connection = c.weak.lock()) {
+        connection->bindings_.erase(session_id);
+        connection->sessions_.erase(session_id);
+      }
+    session->channels.clear();
+    server_.unregister_session(session_id);
+  }
+  bindings_.erase(session_id);
   sessions_.erase(session_id);
 }
 

@@ -61,14 +61,19 @@ class Server {
   // The shared state of the file with this key, made on first use.
   std::shared_ptr<FileState> file_state(const FileKey& key, const Share* share, const std::string& path,
                                         bool is_directory);
-  // Which connection holds a session (MS-SMB2 3.3.1.5 GlobalSessionTable),
-  // for PreviousSessionId (3.3.5.5.3).
-  void register_session(std::uint64_t id, std::weak_ptr<Connection> connection) { sessions_[id] = std::move(connection); }
-  std::shared_ptr<Connection> session_owner(std::uint64_t id) const {
+  // MS-SMB2 3.3.1.5 GlobalSessionTable: sessions by id, whichever
+  // connections they are bound to (binding 3.3.5.5.2, PreviousSessionId
+  // 3.3.5.5.3). The channels' connections own the sessions.
+  void register_session(const std::shared_ptr<Session>& session) { sessions_[session->id] = session; }
+  std::shared_ptr<Session> find_session(std::uint64_t id) const {
     const auto it = sessions_.find(id);
     return it == sessions_.end() ? nullptr : it->second.lock();
   }
   void unregister_session(std::uint64_t id) { sessions_.erase(id); }
+  // MS-SMB2 3.3.1.5 GlobalOpenTable, the attached part: every open a
+  // session holds, whichever of its channels made it or uses it. Keyed by
+  // the FileId (Persistent == Volatile, never reused).
+  std::map<std::uint64_t, std::unique_ptr<Open>>& open_table() { return opens_; }
 
   // An existing file state (an open of the file is live), or null.
   std::shared_ptr<FileState> find_file_state(const FileKey& key) const;
@@ -149,10 +154,11 @@ class Server {
   std::uint64_t next_session_id_ = 0;
   std::uint64_t next_file_id_ = 1;
   std::map<FileKey, std::weak_ptr<FileState>> files_;
-  std::map<std::uint64_t, std::weak_ptr<Connection>> sessions_;
+  std::map<std::uint64_t, std::weak_ptr<Session>> sessions_;
   std::map<std::pair<wire::Guid, wire::Guid>, std::weak_ptr<Lease>> leases_;
   std::vector<std::weak_ptr<Connection>> connections_;
   std::map<std::uint64_t, std::unique_ptr<Open>> detached_;
+  std::map<std::uint64_t, std::unique_ptr<Open>> opens_;
   std::map<std::pair<wire::Guid, wire::Guid>, Open*> by_create_guid_;
   std::set<std::pair<wire::Guid, wire::Guid>> creates_in_progress_;
   std::uint64_t file_id_limit_ = 0;  // with a store: one past the reserved range

@@ -155,6 +155,19 @@ struct TreeConnect {
   bool encrypt_data = false;
 };
 
+// MS-SMB2 3.3.1.8 Session.ChannelList entry: one connection a session is bound to. The first
+// channel is the connection that authenticated the session; the others come
+// from SESSION_SETUP with SMB2_SESSION_FLAG_BINDING (3.3.5.5.2).
+struct Channel {
+  const Connection* connection = nullptr;  // identity; `weak` tells whether it lives
+  std::weak_ptr<Connection> weak;
+  Bytes signing_key;  // Channel.SigningKey; empty while the binding authenticates
+  crypto::SigningAlgorithm signing_algorithm = crypto::SigningAlgorithm::hmac_sha256;  // its connection's
+};
+
+// Windows Server's limit, which smbtorture's smb2.multichannel.generic.num_channels expects.
+inline constexpr std::size_t kMaxChannels = 32;
+
 // MS-SMB2 3.3.1.8
 struct Session {
   enum class State { in_progress, valid };
@@ -172,6 +185,20 @@ struct Session {
   std::map<std::uint32_t, TreeConnect> trees;
   std::uint32_t next_tree_id = 1;
   std::optional<crypto::NonceGenerator> nonces;
+  // Session.Connection as the binding checks of MS-SMB2 3.3.5.5.2 need it
+  // (that connection may be gone by then): its dialect, ClientGuid, cipher
+  // and the signing algorithm of Session.SigningKey.
+  wire::Dialect dialect = wire::Dialect::smb202;
+  wire::Guid client_guid{};
+  crypto::Cipher cipher = crypto::Cipher::none;
+  crypto::SigningAlgorithm signing_algorithm = crypto::SigningAlgorithm::hmac_sha256;
+  // Session.ChannelList, in the order the channels were bound.
+  std::vector<Channel> channels;
+  Channel* find_channel(const Connection* c) {
+    for (auto& ch : channels)
+      if (ch.connection == c) return &ch;
+    return nullptr;
+  }
 };
 
 // MS-SMB2 3.3.1.1: the MessageIds the client may use. Out-of-order use

@@ -254,3 +254,40 @@ TEST_CASE("two sessions' nonce generators differ in their random part") {
   REQUIRE(b.has_value());
   CHECK(*a != *b);
 }
+
+TEST_CASE("encrypt_message_in_place seals the Microsoft vectors byte for byte where the plaintext lies") {
+  for (const auto* v : kMicrosoftVectors) {
+    CAPTURE(v->name);
+    const Bytes frame = test::hex(v->frame);
+    const Bytes plaintext = test::hex(v->plaintext);
+    Bytes buffer(wire::kTransformHeaderSize, 0xEE);  // the room's old content must not matter
+    buffer.insert(buffer.end(), plaintext.begin(), plaintext.end());
+    const auto* before = buffer.data();
+    encrypt_message_in_place(v->cipher, test::hex(v->key), nonce_field(frame), session_id_field(frame), buffer);
+    CHECK(buffer.data() == before);
+    CHECK(to_hex(buffer) == to_hex(frame));
+  }
+}
+
+TEST_CASE("encrypt_message_in_place matches encrypt_message for every cipher, empty and 1 MiB plaintexts") {
+  for (Cipher c : {Cipher::aes128_ccm, Cipher::aes128_gcm, Cipher::aes256_ccm, Cipher::aes256_gcm}) {
+    CAPTURE(static_cast<int>(c));
+    const Bytes key(key_size(c), 0x5A);
+    NonceGenerator nonces{c};
+    for (std::size_t size : {std::size_t{0}, std::size_t{1}, std::size_t{1} << 20}) {
+      CAPTURE(size);
+      Bytes plaintext(size);
+      for (std::size_t i = 0; i < size; ++i) plaintext[i] = static_cast<std::uint8_t>(i * 7 + 3);
+      const auto nonce = nonces.next();
+      REQUIRE(nonce.has_value());
+      const Bytes expected = encrypt_message(c, key, *nonce, 0x1122334455667788, plaintext);
+      Bytes buffer(wire::kTransformHeaderSize);
+      buffer.insert(buffer.end(), plaintext.begin(), plaintext.end());
+      encrypt_message_in_place(c, key, *nonce, 0x1122334455667788, buffer);
+      CHECK(buffer == expected);
+      const auto back = decrypt_message(c, key, buffer);
+      REQUIRE(back.has_value());
+      CHECK(*back == plaintext);
+    }
+  }
+}
