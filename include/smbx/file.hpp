@@ -78,6 +78,21 @@ struct BasicInfoChange {
   std::uint32_t attributes = 0;  // 0 leaves them unchanged
 };
 
+// What File::update and Files::update change before they read the file's
+// attributes back; unset parts are left alone.
+struct InfoUpdate {
+  std::optional<std::uint64_t> size;     // FileEndOfFileInformation
+  std::optional<BasicInfoChange> basic;  // FileBasicInformation
+};
+
+// What File::read_frames read: views into the received READ responses, in
+// file order, kept alive by `frames` (no copy of the data).
+struct ReadData {
+  std::vector<std::shared_ptr<const void>> frames;
+  std::vector<std::span<const std::uint8_t>> pieces;
+  std::size_t size = 0;  // bytes in all pieces; short only at end of file
+};
+
 // One extended attribute (MS-FSCC 2.4.15 FILE_FULL_EA_INFORMATION).
 struct ExtendedAttribute {
   std::string name;  // ASCII, case-insensitive on the server
@@ -133,6 +148,11 @@ class File {
   // returns the bytes read (short only at end of file).
   boost::asio::awaitable<Expected<std::size_t>> read_all(std::uint64_t offset, std::span<std::uint8_t> out,
                                                          unsigned depth = 4);
+  // The same without a destination buffer: the data stays in the frames it
+  // came in (mount.smbx answers FUSE from them), so a read in flight costs
+  // its response's memory only.
+  boost::asio::awaitable<Expected<ReadData>> read_frames(std::uint64_t offset, std::size_t length,
+                                                         unsigned depth = 4);
   // Writes all of `data` at `offset` (several WRITEs in flight when it is larger
   // than MaxWriteSize); returns the bytes written.
   boost::asio::awaitable<Expected<std::size_t>> write(std::uint64_t offset, std::span<const std::uint8_t> data,
@@ -144,6 +164,10 @@ class File {
   boost::asio::awaitable<Expected<void>> set_size(std::uint64_t size);  // FileEndOfFileInformation
   boost::asio::awaitable<Expected<void>> set_allocation(std::uint64_t size);  // FileAllocationInformation
   boost::asio::awaitable<Expected<void>> set_basic(BasicInfoChange change);
+  // The changes, then FileAllInformation, in one related compound (MS-SMB2
+  // 3.2.4.1.4): one round trip. Sent again as a whole after a reconnect (the
+  // changes set absolute values). (g++ 12: pass a named InfoUpdate.)
+  boost::asio::awaitable<Expected<FileInfo>> update(InfoUpdate change);
   // FileRenameInformation / FileLinkInformation; `to` is share-relative. The
   // handle needs DELETE access to be renamed; after a rename path() is `to`.
   boost::asio::awaitable<Expected<void>> rename(std::string to, bool replace_if_exists);
@@ -231,6 +255,14 @@ class Files {
   explicit Files(const Share& share);
 
   boost::asio::awaitable<Expected<File>> open(OpenRequest request);
+  // CREATE `request`, the changes of `change`, FileAllInformation and CLOSE
+  // in one related compound (MS-SMB2 3.2.4.1.4): a change by path, or a new
+  // directory with its attributes, in one round trip. Never durable; sent
+  // again as a whole after a reconnect (a FILE_CREATE that finds the name
+  // taken then counts as done, as Tree::call does). With the lease key of
+  // handles already open the server breaks none of their caching (MS-SMB2
+  // 3.3.5.9.8: opens of one lease key share its state).
+  boost::asio::awaitable<Expected<FileInfo>> update(OpenRequest request, InfoUpdate change);
   boost::asio::awaitable<Expected<FsInfo>> fs_info();
   // Called on the io_context thread for each lease break. The handler must
   // flush and invalidate what the lease covered and then call

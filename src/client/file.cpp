@@ -5,6 +5,9 @@
 #include <algorithm>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <cctype>
 #include <cstring>
 #include <deque>
@@ -75,6 +78,134 @@ void set_lock_sequence(Tree& tree, client::Open& open, wire::LockRequest& req) {
 
 std::string range(std::uint64_t offset, std::uint64_t length) {
   return " bytes " + std::to_string(offset) + "+" + std::to_string(length);
+}
+
+// A compound on one file (MS-SMB2 3.2.4.1.4), sent again as a whole when
+// the connection dies under it (only for chains that may run twice, as
+// Tree::call_chain). `open`, when set, gives the members that name it their
+// FileId as it is then (a reconnect reclaims the handle under a new one); a
+// chain that starts with a FILE_CREATE opens what its lost first send made,
+// as Tree::call does (failover.md 6.4).
+asio::awaitable<Expected<std::vector<Expected<client::Response>>>> call_related(
+    Tree& tree, std::shared_ptr<client::Open> open, std::vector<Request> chain) {
+  auto session = tree.session_ptr();
+  std::optional<client::Clock::time_point> deadline;
+  auto recovery_deadline = [&] {
+    if (!deadline)
+      deadline = session->recovery().hard ? client::Clock::time_point::max()
+                                          : client::Clock::now() + session->recovery().timeout;
+    return *deadline;
+  };
+  bool resent = false;
+  unsigned busy = 0;
+  while (true) {
+    if (session->state() == client::SessionState::closed)
+      co_return Unexpected{Error{.kind = ErrorKind::transport, .wire = WireError::none, .status = 0,
+                                 .action = "compound on " + tree.share(), .detail = "the session is closed"}};
+    if (session->state() == client::SessionState::recovering) {
+      auto back = co_await session->wait_recovered(session->generation(), recovery_deadline());
+      if (!back) co_return Unexpected{back.error()};
+      continue;
+    }
+    if (open && open->lost) co_return Unexpected{client::lost_handle_error(*open)};
+    std::vector<Request> copy = chain;
+    for (auto& r : copy) tree.prepare(r, open.get(), false);
+    const auto generation = session->generation();
+    auto conn = session->connection_ptr();
+    auto tickets = co_await conn->submit(std::move(copy), tree.submit_options());
+    bool lost = false;
+    std::vector<Expected<client::Response>> responses;
+    if (!tickets) {
+      lost = tickets.error().kind == ErrorKind::transport && conn->is_dead();
+      if (!lost) co_return Unexpected{tickets.error()};
+    } else {
+      for (auto& t : *tickets) responses.push_back(co_await conn->wait(t));
+      for (auto& r : responses)
+        if (!r && r.error().kind == ErrorKind::transport && conn->is_dead()) lost = true;
+    }
+    if (lost && session->recovery().enabled && session->state() != client::SessionState::closed) {
+      session->connection_lost(generation);
+      ++session->counters().requests_replayed;
+      resent = true;
+      continue;
+    }
+    // A server that cannot serve it yet (MS-SMB2 3.3.5.2.10; a CA server
+    // coming back): a little later, as Tree::call does.
+    const bool unavailable = std::any_of(responses.begin(), responses.end(), [](const auto& r) {
+      return r && (r->status() == wire::status::SERVER_UNAVAILABLE || r->status() == wire::status::FILE_NOT_AVAILABLE);
+    });
+    if (unavailable && session->recovery().enabled && wire::is_smb3(conn->negotiated().dialect) &&
+        client::Clock::now() < recovery_deadline()) {
+      asio::steady_timer pause{co_await asio::this_coro::executor,
+                               std::max(client::recovery_backoff(++busy), std::chrono::milliseconds{10})};
+      co_await pause.async_wait(asio::use_awaitable);
+      resent = true;
+      ++session->counters().requests_replayed;
+      continue;
+    }
+    if (resent && !responses.empty() && responses.front() &&
+        responses.front()->status() == wire::status::OBJECT_NAME_COLLISION) {
+      if (auto* create = std::get_if<wire::CreateRequest>(&chain.front().body);
+          create != nullptr && create->create_disposition == wire::disposition::create) {
+        create->create_disposition = wire::disposition::open;
+        continue;
+      }
+    }
+    co_return responses;
+  }
+}
+
+// The SET_INFO requests of `change` and a QUERY_INFO FileAllInformation on
+// `handle` (the related 0xFF.. FileId after a CREATE), appended to `chain`.
+// The requests point into `buffers` (SetInfoRequest holds a view): the caller
+// keeps it until the chain is answered.
+void append_update(Tree& tree, std::vector<Request>& chain, const InfoUpdate& change, std::deque<Bytes>& buffers,
+                   const wire::FileId& handle) {
+  auto file_id = [&] { return handle; };
+  auto set = [&](std::uint8_t info_class, const Bytes& buffer) {
+    chain.push_back(tree.request(wire::Command::set_info,
+                                 wire::SetInfoRequest{.info_type = wire::info_type::file, .file_info_class = info_class,
+                                                      .buffer = buffer, .additional_information = 0,
+                                                      .file_id = file_id()}));
+  };
+  if (change.size) {
+    auto& buffer = buffers.emplace_back();
+    wire::Writer w{buffer};
+    wire::fscc::encode(w, wire::fscc::FileEndOfFileInformation{.end_of_file = *change.size});
+    set(wire::fscc::file_info_class::file_end_of_file_information, buffer);
+  }
+  if (change.basic) {
+    const auto& b = *change.basic;
+    auto& buffer = buffers.emplace_back();
+    wire::Writer w{buffer};
+    // MS-FSCC FileBasicInformation: 0 leaves a time or the attributes unchanged.
+    wire::fscc::encode(w, wire::fscc::FileBasicInformation{
+                              .creation_time = b.creation_time, .last_access_time = b.last_access_time,
+                              .last_write_time = b.last_write_time, .change_time = b.change_time,
+                              .file_attributes = b.attributes});
+    set(wire::fscc::file_info_class::file_basic_information, buffer);
+  }
+  chain.push_back(tree.request(wire::Command::query_info,
+                               wire::QueryInfoRequest{.info_type = wire::info_type::file,
+                                                      .file_info_class = wire::fscc::file_info_class::file_all_information,
+                                                      .output_buffer_length = 4096, .input_buffer = {},
+                                                      .additional_information = 0, .flags = 0, .file_id = file_id()}));
+}
+
+// The first failure of a compound's members, else the decoded FileAllInformation
+// of member `query`.
+Expected<FileInfo> update_result(std::vector<Expected<client::Response>>& responses, std::size_t query,
+                                 const std::string& path, const std::string& action) {
+  for (auto& r : responses) {
+    if (!r) return Unexpected{r.error()};
+    if (r->status() != wire::status::SUCCESS) return Unexpected{client::status_error(r->status(), action)};
+  }
+  if (query >= responses.size()) return Unexpected{usage_error(action, "no QUERY_INFO response")};
+  auto q = wire::decode_query_info_response(responses[query]->bytes);
+  if (!q) return Unexpected{q.error()};
+  auto all = wire::fscc::decode_file_all_information(q->output_buffer);
+  if (!all) return Unexpected{all.error()};
+  return client::info_from_all(client::base_name(path), *all);
 }
 
 }  // namespace
@@ -225,6 +356,75 @@ asio::awaitable<Expected<std::size_t>> File::read_all(std::uint64_t offset, std:
   co_return done;
 }
 
+asio::awaitable<Expected<ReadData>> File::read_frames(std::uint64_t offset, std::size_t length, unsigned depth) {
+  if (!open_) co_return Unexpected{closed_handle("read", path_)};
+  auto& tree = *tree_;
+  const std::string action = "read " + where(tree, path_);
+  depth = std::max(1u, depth);
+  const std::uint32_t chunk = std::max(1u, std::min(io_size_, tree.connection().negotiated().max_read_size));
+  auto open = open_record_;
+  auto read_at = [&](std::uint64_t at, std::uint32_t size) {
+    wire::ReadRequest req{.padding = static_cast<std::uint8_t>(wire::kReadResponseDataOffset), .flags = 0,
+                          .length = size, .offset = offset + at, .file_id = open->file_id, .minimum_count = 0,
+                          .channel = wire::io_channel::none, .remaining_bytes = 0, .read_channel_info = {}};
+    return client::in_flight(tree.request(wire::Command::read, req, size), at, size);
+  };
+  ReadData out;
+  std::size_t next = 0;
+  bool at_end = false;
+  std::deque<InFlight> queue;
+  std::optional<Error> failure;
+  while (!failure && !at_end) {
+    // MS-SMB2 3.2.4.1.5: up to `depth` READs in flight, as read_all.
+    while (queue.size() < depth && next < length) {
+      const auto size = static_cast<std::uint32_t>(std::min<std::size_t>(chunk, length - next));
+      queue.push_back(read_at(next, size));
+      co_await client::send(tree, open, queue.back());
+      next += size;
+    }
+    if (queue.empty()) break;
+    InFlight f = std::move(queue.front());
+    queue.pop_front();
+    auto r = co_await client::finish(tree, open, f);
+    while (true) {
+      if (!r) {
+        failure = r.error();
+        break;
+      }
+      if (r->status() == wire::status::END_OF_FILE) {
+        at_end = true;
+        break;
+      }
+      if (r->status() != wire::status::SUCCESS) {
+        failure = client::status_error(r->status(), action);
+        break;
+      }
+      auto rsp = wire::decode_read_response(r->bytes);
+      if (!rsp) {
+        failure = rsp.error();
+        break;
+      }
+      const auto n = std::min<std::size_t>(rsp->data.size(), f.length);
+      if (n > 0) {
+        out.frames.push_back(r->frame);
+        out.pieces.emplace_back(rsp->data.data(), n);
+        out.size += n;
+      }
+      if (n == f.length) break;
+      if (n == 0) {
+        at_end = true;
+        break;
+      }
+      // A short read: the rest of this range before the ones after it.
+      f = read_at(f.offset + n, static_cast<std::uint32_t>(f.length - n));
+      r = co_await tree.call(f.request, open);
+    }
+  }
+  co_await client::drain(queue);
+  if (failure) co_return Unexpected{*failure};
+  co_return out;
+}
+
 asio::awaitable<Expected<std::size_t>> File::write(std::uint64_t offset, std::span<const std::uint8_t> data,
                                                    bool write_through) {
   if (!open_) co_return Unexpected{closed_handle("write", path_)};
@@ -352,6 +552,20 @@ asio::awaitable<Expected<void>> File::set_basic(BasicInfoChange change) {
   co_return co_await client::set_info(*tree_, open_record_,
                                       wire::fscc::file_info_class::file_basic_information, buffer,
                                       "set times and attributes of " + where(*tree_, path_));
+}
+
+asio::awaitable<Expected<FileInfo>> File::update(InfoUpdate change) {
+  if (!open_) co_return Unexpected{closed_handle("change", path_)};
+  auto& tree = *tree_;
+  std::vector<Request> chain;
+  std::deque<Bytes> buffers;
+  append_update(tree, chain, change, buffers, open_record_->file_id);
+  // Unrelated members, each naming the handle (call_related keeps its FileId
+  // current): servers run a compound's members in order, and some (smbxd)
+  // take a related FileId only from a CREATE before it.
+  auto answered = co_await call_related(tree, open_record_, std::move(chain));
+  if (!answered) co_return Unexpected{answered.error()};
+  co_return update_result(*answered, answered->size() - 1, path_, "change " + where(tree, path_));
 }
 
 asio::awaitable<Expected<void>> File::rename(std::string to, bool replace_if_exists) {
@@ -642,6 +856,37 @@ asio::awaitable<Expected<File>> Files::open(OpenRequest request) {
   file.io_size_ = io_size_;
   file.io_depth_ = io_depth_;
   co_return std::move(file);
+}
+
+asio::awaitable<Expected<FileInfo>> Files::update(OpenRequest request, InfoUpdate change) {
+  auto& tree = *tree_;
+  const auto& n = tree.connection().negotiated();
+  wire::CreateRequest req;
+  req.desired_access = request.desired_access;
+  req.file_attributes = request.attributes;
+  req.share_access = request.share_access;
+  req.create_disposition = request.disposition;
+  req.create_options = request.create_options;
+  req.name = client::smb_path(request.path);
+  // The same lease key as the handles open on the file: none of them is broken.
+  if (request.lease_key && dialect_at_least(tree, wire::Dialect::smb210) &&
+      (n.server_capabilities & wire::global_caps::leasing) != 0) {
+    req.requested_oplock_level = wire::oplock::lease;
+    req.contexts.emplace_back(wire::Lease{
+        .version = wire::is_smb3(n.dialect) ? wire::Lease::Version::v2 : wire::Lease::Version::v1,
+        .lease_key = *request.lease_key, .lease_state = request.lease_state, .flags = 0, .lease_duration = 0,
+        .parent_lease_key = {}, .epoch = 0});
+  }
+  std::vector<Request> chain;
+  chain.push_back(tree.request(wire::Command::create, std::move(req)));
+  std::deque<Bytes> buffers;
+  append_update(tree, chain, change, buffers, wire::FileId::related());
+  chain.push_back(tree.request(wire::Command::close, wire::CloseRequest{.flags = 0, .file_id = wire::FileId::related()}));
+  for (std::size_t i = 1; i < chain.size(); ++i) chain[i].header.flags |= wire::flags::related_operations;
+  auto answered = co_await call_related(tree, nullptr, std::move(chain));
+  if (!answered) co_return Unexpected{answered.error()};
+  co_return update_result(*answered, answered->size() - 2, request.path,
+                          (change.size || change.basic ? "change " : "open ") + where(tree, request.path));
 }
 
 asio::awaitable<Expected<FsInfo>> Files::fs_info() {

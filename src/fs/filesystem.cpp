@@ -10,6 +10,7 @@
 
 #include <fcntl.h>
 #include <fuse3/fuse_lowlevel.h>
+#include <malloc.h>
 #include <sys/file.h>
 #include <sys/statvfs.h>
 #include <sys/xattr.h>
@@ -34,6 +35,7 @@
 #include <random>
 #include <sstream>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "fs/errno_map.hpp"
 #include "fs/inode_table.hpp"
@@ -62,11 +64,15 @@ constexpr std::uint32_t kGenericWrite = acc::write_data | acc::append_data | acc
                                         acc::write_attributes | acc::read_control | acc::synchronize;
 constexpr std::uint32_t kMaxIo = 1u << 20;  // FUSE's largest request: 256 pages
 constexpr std::uint64_t kWholeFile = std::numeric_limits<std::uint64_t>::max();
-// Write-behind: bytes per handle sent ahead of the server's answers.
-constexpr std::uint64_t kWriteBehindMax = 16u << 20;
 // copy_file_range: the most one FUSE_COPY_FILE_RANGE copies (its reply's
 // size is 32 bits; callers loop, as cp does). A multiple of the engine's ODX range.
 constexpr std::uint64_t kMaxCopyRange = 1ull << 30;
+// Directory listings kept to answer lookups of absent names (see DirNames):
+// at most this many names per directory, and in all.
+constexpr std::size_t kDirNamesPerDir = 16384;
+constexpr std::size_t kDirNamesTotal = 65536;
+// A listing that answered this many lookups is listed again when it expires.
+constexpr std::uint64_t kDirNamesHot = 8;
 // Files unlinked or replaced while open through this mount wait under this
 // name for their last close (silly rename); never listed nor looked up.
 constexpr std::string_view kHiddenPrefix = ".smbx-deleted-";
@@ -256,9 +262,18 @@ struct Filesystem::Impl {
   void invalidate(std::uint64_t ino) {
     if (auto* n = inodes.find(ino)) n->info_expiry = {};
   }
-  // An entry was added to or removed from the directory of `path`: its mtime moved.
+  // An entry was added to or removed from the directory of `path` through
+  // this mount: its mtime moved. Shown as moved now (local_mtime, as after a
+  // WRITE) while its attributes are fresh, instead of asking the server: with
+  // default_permissions the kernel asks for the directory's attributes after
+  // every create, for the next path walk's permission check.
   void invalidate_parent(const std::string& path) {
-    if (auto* n = inodes.find_path(InodeTable::parent_path(path))) n->info_expiry = {};
+    auto* n = inodes.find_path(InodeTable::parent_path(path));
+    if (n == nullptr) return;
+    if (n->info_fresh(Clock::now()))
+      n->local_mtime = now_filetime();
+    else
+      n->info_expiry = {};
   }
   // Data or size of `ino` changed through this name: the file's other names
   // (hard links, each its own inode) have stale attributes and pages.
@@ -281,6 +296,19 @@ struct Filesystem::Impl {
     return it == handles.end() ? nullptr : it->second;
   }
 
+  // The lease of our handles open on `path`, for a short open of the same
+  // file (unlink, rename, link, setattr, xattrs): an open with the lease key
+  // already held breaks none of its caching (MS-SMB2 3.3.5.9.8, opens of one
+  // lease key share the lease), where one without a key costs a break and its
+  // acknowledgement first.
+  void add_lease(OpenRequest& r) {
+    if (config.cache == CacheMode::none) return;
+    const auto* n = inodes.find_path(r.path);
+    if (n == nullptr || n->open_handles == 0 || n->lease_state == 0) return;
+    r.lease_key = n->lease_key;
+    r.lease_state = n->lease_state;
+  }
+
   awaitable<Expected<File>> open_path(std::string path, std::uint32_t access, std::uint32_t disposition,
                                       std::uint32_t options, std::uint32_t attributes = 0) {
     OpenRequest r;
@@ -289,6 +317,7 @@ struct Filesystem::Impl {
     r.disposition = disposition;
     r.create_options = options;
     r.attributes = attributes;
+    add_lease(r);
     co_return co_await files.open(std::move(r));
   }
 
@@ -368,6 +397,186 @@ struct Filesystem::Impl {
              (e.second->file->is_open() || e.second->closing);
     });
   }
+  // Cancelled (and dropped) each time a RELEASE's CLOSE is answered.
+  std::shared_ptr<asio::steady_timer> closes_signal;
+  void closed_one() {
+    if (closes_signal) closes_signal->cancel();
+    closes_signal.reset();
+  }
+  // Until no handle of `ino` has its CLOSE out (5 s at most: a CLOSE that
+  // hangs on a dead server must not hang the caller with it).
+  awaitable<void> wait_closed(std::uint64_t ino) {
+    const auto give_up = Clock::now() + std::chrono::seconds{5};
+    auto closing = [&] {
+      return std::any_of(handles.begin(), handles.end(),
+                         [ino](const auto& e) { return e.second->ino == ino && e.second->closing; });
+    };
+    while (closing() && Clock::now() < give_up) {
+      if (!closes_signal) closes_signal = std::make_shared<asio::steady_timer>(io, give_up);
+      auto signal = closes_signal;
+      boost::system::error_code ec;
+      co_await signal->async_wait(asio::redirect_error(asio::use_awaitable, ec));
+      if (!ec && closes_signal == signal) closes_signal.reset();  // expired: the next waiter starts afresh
+    }
+  }
+  // ---- directory listings: lookups of absent names ----
+  // The names of a directory as last listed (readdir, or our mkdir: empty),
+  // plus and minus what this mount made and removed there since, kept for
+  // actimeo like the attributes (issue: "directory entries cached for
+  // actimeo"). A lookup of a name it lacks is answered ENOENT at once: a
+  // create (tar x, a build) looks each new name up first, and the server
+  // answers a miss only after scanning the directory for a case-insensitive
+  // match. Names are ASCII-folded; others always go to the server.
+  struct DirNames {
+    std::unordered_set<std::string> names;
+    Clock::time_point expiry{};
+    std::uint64_t answered = 0;  // lookups it answered
+  };
+  std::unordered_map<std::uint64_t, DirNames> dir_names;  // by directory inode
+  std::size_t dir_names_total = 0;
+  std::uint64_t namespace_changes = 0;  // a listing taken across a change is not kept
+
+  static std::optional<std::string> fold(std::string_view name) {
+    std::string out{name};
+    for (auto& c : out) {
+      const auto u = static_cast<unsigned char>(c);
+      if (u >= 0x80) return std::nullopt;
+      if (u >= 'A' && u <= 'Z') c = static_cast<char>(u - 'A' + 'a');
+    }
+    return out;
+  }
+  void forget_listing(std::uint64_t dir) {
+    if (auto it = dir_names.find(dir); it != dir_names.end()) {
+      dir_names_total -= it->second.names.size();
+      dir_names.erase(it);
+    }
+  }
+  void remember_listing(std::uint64_t dir, const std::vector<FileInfo>& entries, Clock::time_point listed_at) {
+    forget_listing(dir);
+    if (config.cache == CacheMode::none || entries.size() > kDirNamesPerDir) return;
+    if (dir_names_total + entries.size() > kDirNamesTotal) {
+      const auto now = Clock::now();
+      for (auto it = dir_names.begin(); it != dir_names.end();) {
+        if (now < it->second.expiry) {
+          ++it;
+          continue;
+        }
+        dir_names_total -= it->second.names.size();
+        it = dir_names.erase(it);
+      }
+      if (dir_names_total + entries.size() > kDirNamesTotal) {
+        dir_names.clear();
+        dir_names_total = 0;
+      }
+    }
+    DirNames d;
+    for (const auto& e : entries) {
+      auto key = fold(e.name);
+      if (!key) continue;  // never asked about: such lookups go to the server
+      d.names.insert(std::move(*key));
+    }
+    d.expiry = listed_at + config.actimeo;
+    dir_names_total += d.names.size();
+    dir_names.emplace(dir, std::move(d));
+  }
+  void dir_added(std::uint64_t dir, std::string_view name) {
+    ++namespace_changes;
+    auto it = dir_names.find(dir);
+    if (it == dir_names.end()) return;
+    auto key = fold(name);
+    if (!key) return;
+    if (it->second.names.size() >= kDirNamesPerDir || dir_names_total >= kDirNamesTotal) {
+      forget_listing(dir);
+      return;
+    }
+    if (it->second.names.insert(std::move(*key)).second) ++dir_names_total;
+  }
+  void dir_removed(std::uint64_t dir, std::string_view name) {
+    ++namespace_changes;
+    auto it = dir_names.find(dir);
+    if (it == dir_names.end()) return;
+    if (auto key = fold(name); key && it->second.names.erase(*key) > 0) --dir_names_total;
+  }
+  // Lookups of absent names the server answered, per directory without a
+  // listing, in the current actimeo window; `skip_until`: the directory was
+  // too large to keep.
+  struct DirMisses {
+    std::uint64_t count = 0;
+    Clock::time_point window{};
+    Clock::time_point skip_until{};
+  };
+  std::unordered_map<std::uint64_t, DirMisses> dir_misses;
+  void missed(std::uint64_t dir) {
+    if (config.cache == CacheMode::none) return;
+    if (dir_misses.size() > 1024) dir_misses.clear();
+    auto& m = dir_misses[dir];
+    const auto now = Clock::now();
+    if (now >= m.window + config.actimeo) {
+      m.count = 0;
+      m.window = now;
+    }
+    ++m.count;
+  }
+  // Whether `name` is known to be absent from directory `dir`. A directory
+  // where lookups keep missing (a create loop) is listed, and listed again
+  // when that listing expires: one enumeration per actimeo instead of a round
+  // trip per new name.
+  awaitable<bool> known_absent(std::uint64_t dir, std::string name) {
+    if (config.cache == CacheMode::none) co_return false;
+    auto key = fold(name);
+    if (!key) co_return false;
+    const auto now = Clock::now();
+    auto it = dir_names.find(dir);
+    if (it == dir_names.end() || now >= it->second.expiry) {
+      bool hot = false;
+      if (it != dir_names.end()) {
+        hot = it->second.answered >= kDirNamesHot;
+        forget_listing(dir);
+      }
+      if (auto m = dir_misses.find(dir); m != dir_misses.end()) {
+        if (now < m->second.skip_until) co_return false;
+        hot = hot || (m->second.count >= kDirNamesHot && now < m->second.window + config.actimeo);
+      }
+      if (!hot) co_return false;
+      dir_misses.erase(dir);
+      if (!co_await relist(dir)) {
+        // Too large (or it changed meanwhile): not again for a while.
+        if (dir_misses.size() > 1024) dir_misses.clear();
+        dir_misses[dir].skip_until = Clock::now() + std::chrono::seconds{30};
+        co_return false;
+      }
+      it = dir_names.find(dir);
+      if (it == dir_names.end()) co_return false;
+    }
+    if (it->second.names.count(*key) != 0) co_return false;
+    ++it->second.answered;
+    co_return true;
+  }
+  awaitable<bool> relist(std::uint64_t dir) {
+    const auto* d = inodes.find(dir);
+    if (d == nullptr || d->detached) co_return false;
+    const auto changes = namespace_changes;
+    const auto started = Clock::now();
+    auto f = co_await open_path(d->path, acc::list_directory | acc::read_attributes | acc::synchronize, disp::open,
+                                opts::directory_file);
+    if (!f) co_return false;
+    std::vector<FileInfo> entries;
+    bool complete = false;
+    for (bool first = true; entries.size() <= kDirNamesPerDir; first = false) {
+      auto batch = co_await f->read_directory(first);
+      if (!batch) break;
+      if (batch->empty()) {
+        complete = true;
+        break;
+      }
+      for (auto& e : *batch) entries.push_back(std::move(e));
+    }
+    (void)co_await f->close();
+    if (!complete || changes != namespace_changes) co_return false;
+    remember_listing(dir, entries, started);
+    co_return true;
+  }
+
   awaitable<void> wait_replacing(std::uint64_t ino) {
     for (auto it = replacing.find(ino); it != replacing.end(); it = replacing.find(ino)) {
       auto timer = it->second;
@@ -480,6 +689,7 @@ struct Filesystem::Impl {
 
   void lease_break(const LeaseBreak& b);
   void set_readahead();
+  awaitable<void> trim_when_idle();
   awaitable<void> serve();
   awaitable<void> shutdown();
 };
@@ -498,12 +708,17 @@ awaitable<int> Filesystem::Impl::lookup(fuse_req_t req, fuse_ino_t parent, std::
     fuse_reply_entry(req, &e);
     co_return 0;
   }
+  if (inodes.find_path(path) == nullptr && co_await known_absent(parent, name)) co_return ENOENT;
   if (auto* n = inodes.find_path(path); n != nullptr && writes_pending(n->id)) {
     // The server's size is behind until they land.
     if (const int err = co_await drain_inode(n->id); err != 0) co_return err;
   }
   auto st = co_await share.stat(path);
-  if (!st) co_return errno_from_error(st.error());
+  if (!st) {
+    const int err = errno_from_error(st.error());
+    if (err == ENOENT) missed(parent);
+    co_return err;
+  }
   auto target = co_await symlink_of(path, *st);
   auto& n = inodes.lookup(path);
   set_info(n, *st);
@@ -578,94 +793,92 @@ awaitable<int> Filesystem::Impl::setattr(fuse_req_t req, fuse_ino_t ino, struct 
                                 FUSE_SET_ATTR_MTIME_NOW)) != 0;
   if (size && config.read_only) co_return EROFS;
   if (size && n->info && n->info->is_directory()) co_return EISDIR;
+  // chown to the owner every file shows already (tar x as root does it for
+  // each file): nothing to change on the server.
+  if (!size && !mode && !times) co_return co_await getattr(req, ino, fh, has_fh);
 
+  // futimens/ftruncate on a handle of ours: that handle. Times set there
+  // stick (MS-FSA 2.1.5.14.2: the server stops moving LastWriteTime for the
+  // handle's writes and at its close), which is what tar x wants.
   auto h = has_fh ? handle(fh) : nullptr;
-  if (h && h->closing) h = nullptr;
-  if (times && !h) {
-    // utimensat right after close(2) (tar x): the RELEASE may still be on
-    // its way. A handle that wrote sets LastWriteTime at its CLOSE unless
-    // the times were set through it (MS-FSA 2.1.5.4), so set them through
-    // a writable handle still open, or after the CLOSEs are answered.
-    asio::steady_timer pause{io};
-    for (int i = 0; i < 5000; ++i) {
-      const bool closing = std::any_of(handles.begin(), handles.end(), [ino](const auto& e) {
-        return e.second->ino == ino && e.second->closing;
-      });
-      if (!closing) break;
-      pause.expires_after(std::chrono::milliseconds{1});
-      boost::system::error_code ec;
-      co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+  if (h && (h->closing || !h->writable || !h->file || !h->file->is_open())) h = nullptr;
+  if (!h) {
+    // utimensat right after close(2): the RELEASE may still be on its way. A
+    // handle that wrote sets LastWriteTime at its CLOSE unless the times were
+    // set through it (MS-FSA 2.1.5.4), so set them after the CLOSEs are
+    // answered. Otherwise a writable handle of ours still open serves (futimens
+    // and fchmod come without a handle: tar x sends them before close(2));
+    // without one, a compound CREATE-SET_INFO-QUERY_INFO-CLOSE by path.
+    if (times) {
+      co_await wait_closed(ino);
+      n = inodes.find(ino);
+      if (n == nullptr) co_return ENOENT;
     }
     for (auto& [_, other] : handles)
       if (other->ino == ino && other->writable && !other->closing && other->file && other->file->is_open())
         h = other;
-    n = inodes.find(ino);
-    if (n == nullptr) co_return ENOENT;
   }
-  std::optional<File> temp;
-  File* f = nullptr;
-  // futimens/ftruncate on a handle of ours: that handle. Times set there
-  // stick (MS-FSA 2.1.5.14.2: the server stops moving LastWriteTime for the
-  // handle's writes and at its close), which is what tar x wants. Times by
-  // path (utimensat) go through a short open, never a long-lived handle.
-  if (h && h->file && h->writable) {
-    f = &*h->file;
-  } else {
-    if (n->detached) co_return ENOENT;
-    auto opened = co_await open_path(
-        n->path,
-        acc::read_attributes | acc::write_attributes | acc::synchronize | (size ? acc::write_data : 0u),
-        disp::open, 0);
-    if (!opened) co_return errno_from_error(opened.error());
-    temp.emplace(std::move(*opened));
-    f = &*temp;
-  }
-  int err = 0;
-  if (size) {
-    auto r = co_await f->set_size(static_cast<std::uint64_t>(a.st_size));
-    if (!r) err = errno_from_error(r.error());
-  }
-  if (err == 0 && (times || mode)) {
-    BasicInfoChange c;
-    if ((to_set & FUSE_SET_ATTR_ATIME_NOW) != 0)
-      c.last_access_time = now_filetime();
-    else if ((to_set & FUSE_SET_ATTR_ATIME) != 0)
-      c.last_access_time = wire::fscc::filetime_from_timespec(a.st_atim);
-    if ((to_set & FUSE_SET_ATTR_MTIME_NOW) != 0)
-      c.last_write_time = now_filetime();
-    else if ((to_set & FUSE_SET_ATTR_MTIME) != 0)
-      c.last_write_time = wire::fscc::filetime_from_timespec(a.st_mtim);
-    if (mode) {
-      auto cur = co_await f->query();
-      if (!cur) {
-        err = errno_from_error(cur.error());
-      } else {
-        // The only permission SMB keeps without POSIX extensions: no write bit
-        // at all = FILE_ATTRIBUTE_READONLY (as cifs does).
-        std::uint32_t attrs = cur->attributes & ~attr::normal;
-        if ((a.st_mode & 0222) == 0 && !cur->is_directory())
-          attrs |= attr::readonly;
-        else
-          attrs &= ~attr::readonly;
-        c.attributes = attrs == 0 ? attr::normal : attrs;
-        if (c.attributes == cur->attributes) c.attributes = 0;
-      }
+  BasicInfoChange c;
+  if ((to_set & FUSE_SET_ATTR_ATIME_NOW) != 0)
+    c.last_access_time = now_filetime();
+  else if ((to_set & FUSE_SET_ATTR_ATIME) != 0)
+    c.last_access_time = wire::fscc::filetime_from_timespec(a.st_atim);
+  if ((to_set & FUSE_SET_ATTR_MTIME_NOW) != 0)
+    c.last_write_time = now_filetime();
+  else if ((to_set & FUSE_SET_ATTR_MTIME) != 0)
+    c.last_write_time = wire::fscc::filetime_from_timespec(a.st_mtim);
+  if (mode) {
+    // The attributes as last seen while fresh, else asked for.
+    std::optional<FileInfo> cur;
+    if (n->info_fresh(Clock::now())) cur = n->info;
+    if (!cur) {
+      Expected<FileInfo> got = Error{};
+      if (h)
+        got = co_await h->file->query();
+      else
+        got = co_await share.stat(n->path);
+      if (!got) co_return errno_from_error(got.error());
+      cur = std::move(*got);
+      n = inodes.find(ino);
+      if (n == nullptr) co_return ENOENT;
     }
-    if (err == 0 && (c.attributes != 0 || c.last_access_time != 0 || c.last_write_time != 0)) {
-      auto r = co_await f->set_basic(c);
-      if (!r) err = errno_from_error(r.error());
-    }
+    // The only permission SMB keeps without POSIX extensions: no write bit
+    // at all = FILE_ATTRIBUTE_READONLY (as cifs does).
+    std::uint32_t attrs = cur->attributes & ~attr::normal;
+    if ((a.st_mode & 0222) == 0 && !cur->is_directory())
+      attrs |= attr::readonly;
+    else
+      attrs &= ~attr::readonly;
+    c.attributes = attrs == 0 ? attr::normal : attrs;
+    if (c.attributes == cur->attributes) c.attributes = 0;
+  }
+  InfoUpdate change;
+  if (size) change.size = static_cast<std::uint64_t>(a.st_size);
+  if (c.attributes != 0 || c.last_access_time != 0 || c.last_write_time != 0) change.basic = c;
+  if (!change.size && !change.basic && n->info_fresh(Clock::now())) {
+    // chmod to what it is already (tar x): nothing to send.
+    const auto st = stat_of(*n);
+    fuse_reply_attr(req, &st, timeout());
+    co_return 0;
   }
   Expected<FileInfo> info = Error{};
-  if (err == 0) {
-    info = co_await f->query();
-    if (!info) err = errno_from_error(info.error());
+  if (h) {
+    info = co_await h->file->update(std::move(change));
+  } else {
+    if (n->detached) co_return ENOENT;
+    OpenRequest r;
+    r.path = n->path;
+    r.desired_access =
+        acc::read_attributes | acc::write_attributes | acc::synchronize | (size ? acc::write_data : 0u);
+    r.disposition = disp::open;
+    add_lease(r);
+    info = co_await files.update(std::move(r), std::move(change));
   }
-  if (temp) (void)co_await temp->close();
-  if (err != 0) co_return err;
+  if (!info) co_return errno_from_error(info.error());
   n = inodes.find(ino);
   if (n == nullptr) co_return ENOENT;
   if ((to_set & (FUSE_SET_ATTR_MTIME | FUSE_SET_ATTR_MTIME_NOW)) != 0 || size) n->local_mtime = 0;
+  // FileAllInformation carries the link count; a listing's lack of it is no concern here.
   set_info(*n, *info);
   if (size) invalidate_links(ino);
   const auto st = stat_of(*n);
@@ -696,14 +909,20 @@ awaitable<int> Filesystem::Impl::mkdir(fuse_req_t req, fuse_ino_t parent, std::s
   const auto* p = inodes.find(parent);
   if (p == nullptr) co_return ENOENT;
   const auto path = InodeTable::child_path(p->path, name);
-  auto f =
-      co_await open_path(path, acc::read_attributes | acc::synchronize, disp::create, opts::directory_file);
-  if (!f) co_return errno_from_error(f.error());
-  auto info = co_await f->query();
-  (void)co_await f->close();
+  // CREATE + QUERY_INFO + CLOSE in one compound: one round trip.
+  OpenRequest r;
+  r.path = path;
+  r.desired_access = acc::read_attributes | acc::synchronize;
+  r.disposition = disp::create;
+  r.create_options = opts::directory_file;
+  InfoUpdate nothing;
+  const auto made_at = Clock::now();
+  auto info = co_await files.update(std::move(r), std::move(nothing));
   if (!info) co_return errno_from_error(info.error());
   invalidate_parent(path);
+  dir_added(parent, name);
   auto& n = inodes.lookup(path);
+  remember_listing(n.id, {}, made_at);  // new: empty
   set_info(n, *info);
   set_symlink(n, *info, std::nullopt);
   const auto e = entry_of(n);
@@ -724,6 +943,7 @@ awaitable<int> Filesystem::Impl::remove(fuse_req_t req, fuse_ino_t parent, std::
     if (!d) co_return errno_from_error(d.error());
     co_await bury(*d);
     invalidate_parent(path);
+    dir_removed(parent, name);
     fuse_reply_err(req, 0);
     co_return 0;
   }
@@ -755,6 +975,7 @@ awaitable<int> Filesystem::Impl::remove(fuse_req_t req, fuse_ino_t parent, std::
   }
   inodes.detach_path(path);
   invalidate_parent(path);
+  dir_removed(parent, name);
   fuse_reply_err(req, 0);
   co_return 0;
 }
@@ -785,6 +1006,7 @@ awaitable<int> Filesystem::Impl::symlink(fuse_req_t req, std::string target, fus
     co_return errno_from_error(!w ? w.error() : info.error());
   }
   invalidate_parent(path);
+  dir_added(parent, name);
   auto& n = inodes.lookup(path);
   set_info(n, *info);
   set_symlink(n, *info, target);
@@ -922,6 +1144,8 @@ awaitable<int> Filesystem::Impl::rename(fuse_req_t req, fuse_ino_t parent, std::
   if (auto* n = inodes.find_path(to)) n->info_expiry = {};  // ctime changed
   invalidate_parent(from);
   invalidate_parent(to);
+  dir_removed(parent, name);
+  dir_added(newparent, newname);
   fuse_reply_err(req, 0);
   co_return 0;
 }
@@ -957,6 +1181,7 @@ awaitable<int> Filesystem::Impl::link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t
   }
   auto target = co_await symlink_of(to, *info);
   invalidate_parent(to);
+  dir_added(newparent, newname);
   auto& created = inodes.lookup(to);
   set_info(created, *info);
   set_symlink(created, *info, std::move(target));
@@ -1046,7 +1271,14 @@ awaitable<int> Filesystem::Impl::create(fuse_req_t req, fuse_ino_t parent, std::
   }
   auto f = co_await files.open(std::move(r));
   Expected<FileInfo> info = Error{};
-  if (f) info = co_await f->query();  // the CREATE response has no file index
+  if (f && f->reply().create_action == wire::create_action::created && f->reply().info.file_index != 0) {
+    // A new file: the CREATE response has all but the link count, and the
+    // on-disk id came with it (QFid, MS-SMB2 2.2.14.2.9). No QUERY_INFO.
+    info = f->reply().info;
+    info->links = 1;
+  } else if (f) {
+    info = co_await f->query();  // the CREATE response has no file index (or it is an old file)
+  }
   auto* n = inodes.find(id);
   if (!f || !info || n == nullptr) {
     if (n != nullptr) {
@@ -1061,6 +1293,7 @@ awaitable<int> Filesystem::Impl::create(fuse_req_t req, fuse_ino_t parent, std::
   set_symlink(*n, *info, std::nullopt);
   ++n->lookups;
   invalidate_parent(path);
+  dir_added(parent, name);
   auto h = std::make_shared<Handle>();
   h->ino = id;
   h->writable = true;
@@ -1092,13 +1325,17 @@ awaitable<int> Filesystem::Impl::read(fuse_req_t req, std::size_t size, off_t of
   if (writes_pending(h->ino)) {
     if (const int err = co_await drain_inode(h->ino); err != 0) co_return err;
   }
-  // Not a vector: zero-filling 1 MiB per READ costs more than it is worth.
+  // Answered straight from the READ responses' frames: no buffer of our own,
+  // so a READ in flight holds its response's memory only.
   const auto length = std::min<std::size_t>(size, kMaxIo);
-  std::unique_ptr<std::uint8_t[]> buf{new std::uint8_t[length]};
-  auto got = co_await h->file->read_all(static_cast<std::uint64_t>(off), std::span{buf.get(), length}, 4);
+  auto got = co_await h->file->read_frames(static_cast<std::uint64_t>(off), length, 4);
   if (!got) co_return errno_from_error(got.error());
-  bytes_read += *got;
-  fuse_reply_buf(req, reinterpret_cast<const char*>(buf.get()), *got);
+  bytes_read += got->size;
+  std::vector<iovec> iov;
+  iov.reserve(got->pieces.size());
+  for (const auto& piece : got->pieces)
+    iov.push_back(iovec{const_cast<std::uint8_t*>(piece.data()), piece.size()});
+  fuse_reply_iov(req, iov.data(), static_cast<int>(iov.size()));
   co_return 0;
 }
 
@@ -1110,12 +1347,13 @@ awaitable<int> Filesystem::Impl::write(fuse_req_t req, fuse_ino_t ino, std::vect
   const auto offset = static_cast<std::uint64_t>(off);
   const auto end = offset + data.size();
   const auto* node = inodes.find(ino);
-  if (config.cache != CacheMode::none && node != nullptr && (node->lease_state & lease::write) != 0) {
+  if (config.cache != CacheMode::none && config.write_behind > 0 && node != nullptr &&
+      (node->lease_state & lease::write) != 0) {
     // DESIGN.md, Failover: under a write-caching lease a WRITE may be
     // answered before the server has it. Bounded per handle; overlapping
     // WRITEs wait for each other so the server applies them in order.
     for (;;) {
-      const bool full = h->wb_bytes > 0 && h->wb_bytes + data.size() > kWriteBehindMax;
+      const bool full = h->wb_bytes > 0 && h->wb_bytes + data.size() > config.write_behind;
       const bool overlap = std::any_of(h->wb_ranges.begin(), h->wb_ranges.end(),
                                        [&](const auto& r) { return r.first < end && offset < r.second; });
       if (!full && !overlap) break;
@@ -1200,6 +1438,7 @@ awaitable<int> Filesystem::Impl::release(fuse_req_t req, fuse_ino_t ino, std::ui
   h->closing = true;
   if (h->file) (void)co_await h->file->close();
   handles.erase(fh);
+  closed_one();
   if (auto* n = inodes.find(ino)) {
     if (n->open_handles > 0) --n->open_handles;
     if (h->writable) {
@@ -1246,6 +1485,8 @@ awaitable<int> Filesystem::Impl::readdir(fuse_req_t req, fuse_ino_t ino, std::si
   if (off == 0 || !h->listed) {
     // offset 0 is opendir or rewinddir: a fresh snapshot.
     std::vector<FileInfo> entries;
+    const auto changes = namespace_changes;
+    const auto listed_at = Clock::now();
     for (bool first = true;; first = false) {
       auto batch = co_await h->file->read_directory(first);
       if (!batch) co_return errno_from_error(batch.error());
@@ -1261,6 +1502,7 @@ awaitable<int> Filesystem::Impl::readdir(fuse_req_t req, fuse_ino_t ino, std::si
         if (target) h->symlinks[e.name] = std::move(*target);
       }
     }
+    if (changes == namespace_changes) remember_listing(ino, entries, listed_at);
     h->entries = std::move(entries);
     h->listed = true;
   }
@@ -1558,6 +1800,10 @@ awaitable<Expected<CopyFiles>> Filesystem::Impl::open_copy(std::string source, s
     co_return Unexpected{dst.error()};
   }
   invalidate_parent(target);
+  if (auto* dir = inodes.find_path(InodeTable::parent_path(target))) {
+    const auto slash = target.rfind('/');
+    dir_added(dir->id, slash == std::string::npos ? target : target.substr(slash + 1));
+  }
   CopyFiles pair{std::move(*src), std::move(*dst), target, info->size};
   co_return pair;
 }
@@ -1586,9 +1832,10 @@ void Filesystem::Impl::changed_on_server(const std::string& path) {
     invalidate_links(ino);
   }
   if (auto* p = inodes.find_path(InodeTable::parent_path(path))) parent = p->id;
-  if (ino == 0 && parent == 0) return;  // the kernel knows neither
   const auto slash = path.rfind('/');
   std::string name = slash == std::string::npos ? path : path.substr(slash + 1);
+  if (parent != 0) dir_added(parent, name);
+  if (ino == 0 && parent == 0) return;  // the kernel knows neither
   asio::post(notifier, [this, ino, parent, name, weak = std::weak_ptr<bool>{alive}] {
     if (weak.expired() || stopping) return;
     if (ino != 0) fuse_lowlevel_notify_inval_inode(se, ino, 0, 0);
@@ -1738,10 +1985,33 @@ void Filesystem::Impl::set_readahead() {
   }
   if (device.empty()) return;
   std::ofstream ra{"/sys/class/bdi/" + device + "/read_ahead_kb"};
-  if (ra) ra << (8u * kMaxIo / 1024u) << '\n';
+  if (ra) ra << (config.rasize / 1024u) << '\n';
+}
+
+// Memory back to the system once the mount has been quiet for a second:
+// glibc keeps the pages of freed heap blocks (the 1 MiB I/O buffers) mapped,
+// so without this the RSS after a transfer would stay at its peak.
+awaitable<void> Filesystem::Impl::trim_when_idle() {
+  asio::steady_timer tick{io};
+  std::uint64_t seen = fuse_requests;
+  bool dirty = false;
+  while (!stopping) {
+    tick.expires_after(std::chrono::seconds{1});
+    boost::system::error_code ec;
+    co_await tick.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    if (ec || stopping) break;
+    if (fuse_requests != seen) {
+      seen = fuse_requests;
+      dirty = true;
+    } else if (dirty && in_flight == 0) {
+      ::malloc_trim(0);
+      dirty = false;
+    }
+  }
 }
 
 awaitable<void> Filesystem::Impl::serve() {
+  asio::co_spawn(io, trim_when_idle(), asio::detached);
   fuse_buf buf{};
   while (!stopping) {
     const int res = fuse_session_receive_buf(se, &buf);
@@ -1907,6 +2177,7 @@ void ll_mknod(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode, 
     (void)co_await f->close();
     if (!info) co_return errno_from_error(info.error());
     impl->invalidate_parent(path);
+    impl->dir_added(p, n);
     auto& node = impl->inodes.lookup(path);
     impl->set_info(node, *info);
     Filesystem::Impl::set_symlink(node, *info, std::nullopt);

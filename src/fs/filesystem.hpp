@@ -35,6 +35,12 @@ struct MountConfig {
   CacheMode cache = CacheMode::strict;
   std::uint32_t rsize = 0;  // 0: the negotiated MaxReadSize (capped by FUSE's 1 MiB)
   std::uint32_t wsize = 0;
+  // Memory windows (what bounds the daemon's memory under streaming I/O):
+  // the kernel's read-ahead for the mount (mount.cifs rasize=; several 1 MiB
+  // READs in flight), and the bytes of WRITEs per handle answered before the
+  // server has them under a write-caching lease (0: none).
+  std::uint32_t rasize = 4u << 20;
+  std::uint32_t write_behind = 4u << 20;
   bool soft = false;        // soft: EIO after the deadline; hard: keep retrying
   bool nobrl = false;       // byte-range locks stay local
   bool mfsymlinks = true;

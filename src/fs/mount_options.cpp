@@ -230,6 +230,14 @@ Expected<void> apply_option(std::string_view key, std::optional<std::string_view
     (key == "rsize" ? out.config.rsize : out.config.wsize) = *n;
     return {};
   }
+  if (key == "rasize" || key == "writebehind") {
+    auto v = need_value(key);
+    if (!v) return Unexpected{v.error()};
+    auto n = parse_number<std::uint32_t>(*v);
+    if (!n || *n > 64u * 1024 * 1024) return bad_value(key, *v, "bytes from 0 to 67108864");
+    (key == "rasize" ? out.config.rasize : out.config.write_behind) = *n;
+    return {};
+  }
   if (key == "soft") return flag(out.config.soft, true);
   if (key == "hard") return flag(out.config.soft, false);
   if (key == "echo_interval") {

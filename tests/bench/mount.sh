@@ -9,13 +9,18 @@
 #   tests/bench/mount.sh BUILD_DIR        (uses BUILD_DIR/tools/mount.smbx)
 #   env: RUNS (default 3), SIZE_MIB (sequential file, default 1024),
 #        RAND_SECONDS (4k random runtime, default 20), RAND_FILE_MIB (default 256),
-#        PEERS (default "mount.smbx smbnetfs rclone"), SMBX_BENCH_KEEP=1 keeps the
-#        scratch directory (logs of every peer)
+#        PEERS (default "mount.smbx smbnetfs rclone"), WORKLOADS (default
+#        "seq dd rand create untar rss"; a subset runs only those rows),
+#        SMBCLIENT_REF (default 1; 0 skips smbclient's get/put), SMBX_BENCH_KEEP=1
+#        keeps the scratch directory (logs of every peer)
 #
 # Workloads: fio sequential write and read (bs=1M, end_fsync=1 on write),
 # fio 4k randread and randwrite (libaio, iodepth=8, direct=0, time based),
 # creating 2000 small files, untar of a source tree (Boost headers, or a
-# generated tree without them). Use an optimised build (cmake --preset
+# generated tree without them). Memory: after the runs, each daemon's RSS
+# (VmRSS) once 10000 files (made on the share directly) have been stat'ed
+# through the mount, so the kernel keeps 10000 inodes cached, and then while
+# one process holds 1000 of them open. Use an optimised build (cmake --preset
 # release): a sanitizer build measures the sanitizer. A peer that cannot run
 # (not installed, fails to mount, an operation it does not support) shows as
 # "n/a [N]" with the reason under the table. Needs root (netns, tmpfs), Samba,
@@ -129,9 +134,58 @@ if [[ ${1:-} == --inside ]]; then
     mkdir "$1" && tar -C "$1" -xf "$work/source.tar"
   }
 
+  # The 10000 files of memory(), made on the share directly before the peer
+  # mounts (rclone does not see what appears behind its back in a directory
+  # it listed), and not looked at until memory().
+  make_inodes() {
+    local i
+    mkdir -p "$SHARE_PATH/bench/inodes"
+    for ((i = 0; i < 10; i++)); do
+      mkdir "$SHARE_PATH/bench/inodes/d$i" && (cd "$SHARE_PATH/bench/inodes/d$i" && seq -f 'f%g' 0 999 | xargs touch)
+    done
+    chown -R "$USER" "$SHARE_PATH/bench"
+  }
+
+  # memory PEER: RSS of the daemon with 10000 cached inodes, then with 1000
+  # open files (KiB, recorded as rss-inodes and rss-open).
+  memory() {
+    local peer=$1
+    if ! timeout 600 python3 - "$dir/inodes" "$daemon_pid" "$work/results/$peer" >"$work/memory.out" 2>&1 <<'PY'
+import os, resource, sys, time
+top, pid, out = sys.argv[1], sys.argv[2], sys.argv[3]
+def rss():
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+names = [f"{top}/d{d}/f{i}" for d in range(10) for i in range(1000)]
+for n in names:
+    os.stat(n)
+time.sleep(2.5)
+with open(out + ".rss-inodes", "a") as f:
+    print(rss(), file=f)
+soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, min(hard, 4096)), hard))
+fds = [os.open(n, os.O_RDONLY) for n in names[:1000]]
+time.sleep(2.5)
+with open(out + ".rss-open", "a") as f:
+    print(rss(), file=f)
+for fd in fds:
+    os.close(fd)
+PY
+    then
+      record_na "$peer" rss-inodes "failed: $(tail -n 1 "$work/memory.out" | head -c 120)"
+      record_na "$peer" rss-open "failed (see the row above)"
+    fi
+    rm -rf "$SHARE_PATH/bench/inodes"
+  }
+
+  wants() { [[ " ${WORKLOADS:-seq dd rand create untar rss} " == *" $1 "* ]]; }
+
   bench_peer() {
     local peer=$1 why run
     log "$peer: mounting"
+    wants rss && make_inodes
     if ! mount_peer "$peer" >"$work/why"; then
       why=$(cat "$work/why")
       umount_and_clean
@@ -141,15 +195,19 @@ if [[ ${1:-} == --inside ]]; then
     fi
     for ((run = 1; run <= runs; run++)); do
       log "$peer: run $run/$runs"
-      rm -f "$dir/seq.bin"
-      fio_job "$peer" seq-write --rw=write --bs=1M --size="${size_mib}M" --end_fsync=1 --ioengine=psync --filename=seq.bin
-      fio_job "$peer" seq-read --rw=read --bs=1M --size="${size_mib}M" --ioengine=psync --filename=seq.bin --invalidate=1
-      rm -f "$dir/seq.bin"
-      timed_rate "$peer" dd-write "$size_mib" dd_write
-      timed_rate "$peer" dd-read "$size_mib" dd_read
-      rm -f "$dir/dd.bin"
+      if wants seq; then
+        rm -f "$dir/seq.bin"
+        fio_job "$peer" seq-write --rw=write --bs=1M --size="${size_mib}M" --end_fsync=1 --ioengine=psync --filename=seq.bin
+        fio_job "$peer" seq-read --rw=read --bs=1M --size="${size_mib}M" --ioengine=psync --filename=seq.bin --invalidate=1
+        rm -f "$dir/seq.bin"
+      fi
+      if wants dd; then
+        timed_rate "$peer" dd-write "$size_mib" dd_write
+        timed_rate "$peer" dd-read "$size_mib" dd_read
+        rm -f "$dir/dd.bin"
+      fi
       # The 4k random file is laid out once by a sequential write.
-      if [[ ! -e $dir/rand.bin ]]; then
+      if wants rand && [[ ! -e $dir/rand.bin ]]; then
         dd if="$work/local/src.bin" of="$dir/rand.bin" bs=1M count="$rand_mib" conv=fsync status=none 2>"$work/dd.err" ||
           { record_na "$peer" rand-read "could not write the ${rand_mib} MiB file: $(tr '\n' ' ' < "$work/dd.err" | head -c 100)"
             record_na "$peer" rand-write "could not write the ${rand_mib} MiB file (see rand-read)"
@@ -157,12 +215,15 @@ if [[ ${1:-} == --inside ]]; then
       fi
       local common=(--filename=rand.bin --bs=4k --size="${rand_mib}M" --ioengine=libaio --iodepth=8 --direct=0
                     --time_based --runtime="$rand_seconds" --invalidate=1)
-      [[ -e $dir/rand.bin ]] && fio_job "$peer" rand-read --rw=randread "${common[@]}"
-      [[ -e $dir/rand.bin ]] && fio_job "$peer" rand-write --rw=randwrite "${common[@]}"
-      timed "$peer" create-2000 create_files "$dir/create-$run"
-      timed "$peer" untar untar "$dir/untar-$run"
+      wants rand && [[ -e $dir/rand.bin ]] && fio_job "$peer" rand-read --rw=randread "${common[@]}"
+      wants rand && [[ -e $dir/rand.bin ]] && fio_job "$peer" rand-write --rw=randwrite "${common[@]}"
+      wants create && timed "$peer" create-2000 create_files "$dir/create-$run"
+      wants untar && timed "$peer" untar untar "$dir/untar-$run"
       rm -rf "$dir/create-$run" "$dir/untar-$run" 2>/dev/null
     done
+    rm -f "$dir/rand.bin"
+    # Once, after the runs: it is what the daemon keeps, not how fast it is.
+    wants rss && [[ -n $daemon_pid ]] && memory "$peer"
     [[ -n $daemon_pid && -r /proc/$daemon_pid/status ]] &&
       awk '/^VmHWM/ { print $2 }' "/proc/$daemon_pid/status" > "$work/results/$peer.rss"
     umount_and_clean
@@ -210,7 +271,7 @@ if [[ ${1:-} == --inside ]]; then
     esac
     bench_peer "$peer"
   done
-  smbclient_ref
+  [[ ${SMBCLIENT_REF:-1} == 1 ]] && wants seq && smbclient_ref
   exit 0
 fi
 
@@ -279,7 +340,9 @@ peers = ["mount.smbx", "smbnetfs", "rclone", "smbclient"]
 workloads = [("seq-write", "fio seq write MiB/s", True), ("seq-read", "fio seq read MiB/s", True),
              ("dd-write", "dd write MiB/s", True), ("dd-read", "dd read MiB/s", True),
              ("rand-read", "4k randread IOPS", True), ("rand-write", "4k randwrite IOPS", True),
-             ("create-2000", "create 2000 files s", False), ("untar", "untar s", False)]
+             ("create-2000", "create 2000 files s", False), ("untar", "untar s", False),
+             ("rss-inodes", "RSS MiB, 10000 inodes cached", False), ("rss-open", "RSS MiB, 1000 files open", False)]
+mib = {"rss-inodes", "rss-open"}
 def read(peer, w):
     path = os.path.join(results, f"{peer}.{w}")
     vals = []
@@ -292,7 +355,9 @@ def read(peer, w):
         reason = open(mount_na).read().strip()
     elif os.path.exists(na):
         reason = open(na).read().strip()
-    if vals and (reason is None or len(vals) == runs):
+    if w in mib:
+        vals = [v / 1024 for v in vals]
+    if vals and (reason is None or len(vals) == runs or w in mib):
         return statistics.median(vals), None
     return None, reason or "not measured"
 def fmt(v):

@@ -59,6 +59,21 @@ scenario() {
   wait_for "a rename by another client (new name)" content_is "$MNT/renamed.txt" "version two, longer than one"
   smbclient_do "del renamed.txt"
   wait_for "a delete by another client" missing "$MNT/renamed.txt"
+  # A directory the mount made and keeps creating files in: it answers
+  # lookups of absent names from its own listing (kept for actimeo, and taken
+  # again while lookups keep coming). A file another client adds there still
+  # shows within actimeo, also while the mount keeps looking it up.
+  mkdir "$MNT/made"
+  local i
+  for ((i = 0; i < 20; i++)); do
+    missing "$MNT/made/f$i" || fail "made/f$i exists before the test made it"
+    printf '%d\n' "$i" > "$MNT/made/f$i"
+  done
+  missing "$MNT/made/other.txt" || fail "made/other.txt exists before the test made it"
+  smbclient_do "put $work/v3 made/other.txt"
+  wait_for "a file another client made in a directory the mount made and creates files in" \
+    content_is "$MNT/made/other.txt" "three"
+  for ((i = 0; i < 20; i++)); do content_is "$MNT/made/f$i" "$i" || fail "made/f$i lost its contents"; done
   fs_umount
 
   # The lease break: attributes cached for 30 s, file held open on the mount.
