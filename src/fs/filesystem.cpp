@@ -947,6 +947,7 @@ awaitable<int> Filesystem::Impl::remove(fuse_req_t req, fuse_ino_t parent, std::
     fuse_reply_err(req, 0);
     co_return 0;
   }
+  const auto reconnects = files.failover().reconnects;
   auto f =
       co_await open_path(path, acc::delete_ | acc::read_attributes | acc::write_attributes | acc::synchronize,
                          disp::open, directory ? opts::directory_file : opts::non_directory_file);
@@ -963,6 +964,17 @@ awaitable<int> Filesystem::Impl::remove(fuse_req_t req, fuse_ino_t parent, std::
     }
   }
   (void)co_await f->close();
+  if (!r && files.failover().reconnects != reconnects) {
+    // The answer was lost with the connection and the handle (not durable
+    // without a lease) could not be reclaimed; the server closed it when the
+    // connection went, which deleted the file if the request had run. Gone
+    // now: done, as asked.
+    auto now = co_await share.stat(path);
+    if (!now && now.error().kind == ErrorKind::status &&
+        (now.error().status == wire::status::OBJECT_NAME_NOT_FOUND ||
+         now.error().status == wire::status::OBJECT_PATH_NOT_FOUND))
+      r = Expected<void>{};
+  }
   if (!r) co_return errno_from_error(r.error());
   if (auto* n = inodes.find_path(path); n != nullptr && n->info && n->info->links > 1) {
     // The file's other names lost a link.
@@ -1068,10 +1080,23 @@ awaitable<void> Filesystem::Impl::bury(File& d) {
 }
 
 awaitable<Expected<void>> Filesystem::Impl::rename_on_server(std::string from, std::string to, bool replace) {
+  const auto* source = inodes.find_path(from);
+  const std::uint64_t source_index = source != nullptr ? source->st_ino : 0;
+  const auto reconnects = files.failover().reconnects;
   auto f = co_await open_path(from, acc::delete_ | acc::read_attributes | acc::synchronize, disp::open, 0);
   if (!f) co_return Unexpected{f.error()};
   auto r = co_await f->rename(to, replace);
   (void)co_await f->close();
+  if (!r && source_index != 0 && files.failover().reconnects != reconnects) {
+    // The answer was lost with the connection, and the handle could not be
+    // reclaimed (an open without a lease is not durable, so on a share
+    // without `ca` the server keeps no replay state for it): sent again, the
+    // rename fails because its source is gone. It did run if `to` now names
+    // the very file `from` named: the same server file index (MS-FSCC
+    // 2.4.20 IndexNumber).
+    auto now = co_await share.stat(to);
+    if (now && now->file_index == source_index) r = Expected<void>{};
+  }
   if (!r) {
     // MS-FSCC 2.4.42: replacing a directory is refused; POSIX allows it when
     // it is empty. Remove the empty target and try once more.
