@@ -287,95 +287,31 @@ asio::awaitable<Expected<std::size_t>> File::read(std::uint64_t offset, std::spa
   co_return n;
 }
 
-asio::awaitable<Expected<std::size_t>> File::read_all(std::uint64_t offset, std::span<std::uint8_t> out,
-                                                      unsigned depth) {
-  if (!open_) co_return Unexpected{closed_handle("read", path_)};
-  auto& tree = *tree_;
-  const std::string action = "read " + where(tree, path_);
-  depth = std::max(1u, depth);
-  const std::uint32_t chunk = std::max(1u, std::min(io_size_, tree.connection().negotiated().max_read_size));
-  auto open = open_record_;
-  // Offsets in InFlight are relative to `out`.
-  auto read_at = [&](std::uint64_t at, std::uint32_t length) {
-    wire::ReadRequest req{.padding = static_cast<std::uint8_t>(wire::kReadResponseDataOffset), .flags = 0,
-                          .length = length, .offset = offset + at, .file_id = open->file_id, .minimum_count = 0,
-                          .channel = wire::io_channel::none, .remaining_bytes = 0, .read_channel_info = {}};
-    return client::in_flight(tree.request(wire::Command::read, req, length), at, length);
-  };
-  std::size_t next = 0;
-  std::size_t done = 0;  // bytes of `out` filled from its start, without a gap
-  bool at_end = false;
-  std::deque<InFlight> queue;
-  std::optional<Error> failure;
-  while (!failure && !at_end) {
-    // MS-SMB2 3.2.4.1.5: up to `depth` READs in flight; submit() waits for credits.
-    while (queue.size() < depth && next < out.size()) {
-      const auto length = static_cast<std::uint32_t>(std::min<std::size_t>(chunk, out.size() - next));
-      queue.push_back(read_at(next, length));
-      co_await client::send(tree, open, queue.back());
-      next += length;
-    }
-    if (queue.empty()) break;
-    InFlight f = std::move(queue.front());
-    queue.pop_front();
-    auto r = co_await client::finish(tree, open, f);
-    while (true) {
-      if (!r) {
-        failure = r.error();
-        break;
-      }
-      if (r->status() == wire::status::END_OF_FILE) {
-        at_end = true;
-        break;
-      }
-      if (r->status() != wire::status::SUCCESS) {
-        failure = client::status_error(r->status(), action);
-        break;
-      }
-      auto rsp = wire::decode_read_response(r->bytes);
-      if (!rsp) {
-        failure = rsp.error();
-        break;
-      }
-      const auto n = std::min<std::size_t>(rsp->data.size(), f.length);
-      std::memcpy(out.data() + f.offset, rsp->data.data(), n);
-      done = static_cast<std::size_t>(f.offset) + n;
-      if (n == f.length) break;
-      if (n == 0) {
-        at_end = true;
-        break;
-      }
-      // A short read: the end of the file, or a server that caps reads. Read
-      // the rest of this range before the ones after it count.
-      f = read_at(f.offset + n, static_cast<std::uint32_t>(f.length - n));
-      r = co_await tree.call(f.request, open);
-    }
-  }
-  co_await client::drain(queue);
-  if (failure) co_return Unexpected{*failure};
-  co_return done;
-}
+namespace {
 
-asio::awaitable<Expected<ReadData>> File::read_frames(std::uint64_t offset, std::size_t length, unsigned depth) {
-  if (!open_) co_return Unexpected{closed_handle("read", path_)};
-  auto& tree = *tree_;
-  const std::string action = "read " + where(tree, path_);
-  depth = std::max(1u, depth);
-  const std::uint32_t chunk = std::max(1u, std::min(io_size_, tree.connection().negotiated().max_read_size));
-  auto open = open_record_;
+// The pipelined READ loop of read_all and read_frames (MS-SMB2 3.2.4.1.5): up
+// to `depth` READs of at most `chunk` bytes in flight over [offset, offset +
+// length). The data of each answer goes, in order, to sink(at, data, response)
+// with `at` relative to `offset`. A short read is the end of the file, or a
+// server that caps reads: the rest of that range is read before the ones after
+// it count. Ends at the end of the file, when all is read, or at the first
+// failure.
+template <class Sink>
+asio::awaitable<Expected<void>> pipelined_read(client::Tree& tree, std::shared_ptr<client::Open> open,
+                                               std::string action, std::uint64_t offset, std::size_t length,
+                                               std::uint32_t chunk, unsigned depth, Sink& sink) {
   auto read_at = [&](std::uint64_t at, std::uint32_t size) {
     wire::ReadRequest req{.padding = static_cast<std::uint8_t>(wire::kReadResponseDataOffset), .flags = 0,
                           .length = size, .offset = offset + at, .file_id = open->file_id, .minimum_count = 0,
                           .channel = wire::io_channel::none, .remaining_bytes = 0, .read_channel_info = {}};
     return client::in_flight(tree.request(wire::Command::read, req, size), at, size);
   };
-  ReadData out;
   std::size_t next = 0;
   bool at_end = false;
   std::deque<InFlight> queue;
   std::optional<Error> failure;
   while (!failure && !at_end) {
-    // MS-SMB2 3.2.4.1.5: up to `depth` READs in flight, as read_all.
+    // submit() waits for credits.
     while (queue.size() < depth && next < length) {
       const auto size = static_cast<std::uint32_t>(std::min<std::size_t>(chunk, length - next));
       queue.push_back(read_at(next, size));
@@ -405,23 +341,57 @@ asio::awaitable<Expected<ReadData>> File::read_frames(std::uint64_t offset, std:
         break;
       }
       const auto n = std::min<std::size_t>(rsp->data.size(), f.length);
-      if (n > 0) {
-        out.frames.push_back(r->frame);
-        out.pieces.emplace_back(rsp->data.data(), n);
-        out.size += n;
-      }
+      sink(static_cast<std::size_t>(f.offset), rsp->data.first(n), *r);
       if (n == f.length) break;
       if (n == 0) {
         at_end = true;
         break;
       }
-      // A short read: the rest of this range before the ones after it.
       f = read_at(f.offset + n, static_cast<std::uint32_t>(f.length - n));
       r = co_await tree.call(f.request, open);
     }
   }
   co_await client::drain(queue);
   if (failure) co_return Unexpected{*failure};
+  co_return Expected<void>{};
+}
+
+}  // namespace
+
+asio::awaitable<Expected<std::size_t>> File::read_all(std::uint64_t offset, std::span<std::uint8_t> out,
+                                                      unsigned depth) {
+  if (!open_) co_return Unexpected{closed_handle("read", path_)};
+  auto& tree = *tree_;
+  std::string action = "read " + where(tree, path_);
+  const std::uint32_t chunk = std::max(1u, std::min(io_size_, tree.connection().negotiated().max_read_size));
+  std::size_t done = 0;  // bytes of `out` filled from its start, without a gap
+  auto copy = [&](std::size_t at, ByteView data, const auto&) {
+    std::memcpy(out.data() + at, data.data(), data.size());
+    done = at + data.size();
+  };
+  auto r = co_await pipelined_read(tree, open_record_, std::move(action), offset, out.size(), chunk,
+                                   std::max(1u, depth), copy);
+  if (!r) co_return Unexpected{r.error()};
+  co_return done;
+}
+
+// As read_all, but the data stays in the received frames (no copy, no buffer
+// of the caller's): the pieces point into `frames`, which keep them alive.
+asio::awaitable<Expected<ReadData>> File::read_frames(std::uint64_t offset, std::size_t length, unsigned depth) {
+  if (!open_) co_return Unexpected{closed_handle("read", path_)};
+  auto& tree = *tree_;
+  std::string action = "read " + where(tree, path_);
+  const std::uint32_t chunk = std::max(1u, std::min(io_size_, tree.connection().negotiated().max_read_size));
+  ReadData out;
+  auto keep = [&](std::size_t, ByteView data, const auto& response) {
+    if (data.empty()) return;
+    out.frames.push_back(response.frame);
+    out.pieces.emplace_back(data.data(), data.size());
+    out.size += data.size();
+  };
+  auto r = co_await pipelined_read(tree, open_record_, std::move(action), offset, length, chunk,
+                                   std::max(1u, depth), keep);
+  if (!r) co_return Unexpected{r.error()};
   co_return out;
 }
 
