@@ -80,81 +80,6 @@ std::string range(std::uint64_t offset, std::uint64_t length) {
   return " bytes " + std::to_string(offset) + "+" + std::to_string(length);
 }
 
-// A compound on one file (MS-SMB2 3.2.4.1.4), sent again as a whole when
-// the connection dies under it (only for chains that may run twice, as
-// Tree::call_chain). `open`, when set, gives the members that name it their
-// FileId as it is then (a reconnect reclaims the handle under a new one); a
-// chain that starts with a FILE_CREATE opens what its lost first send made,
-// as Tree::call does (failover.md 6.4).
-asio::awaitable<Expected<std::vector<Expected<client::Response>>>> call_related(
-    Tree& tree, std::shared_ptr<client::Open> open, std::vector<Request> chain) {
-  auto session = tree.session_ptr();
-  std::optional<client::Clock::time_point> deadline;
-  auto recovery_deadline = [&] {
-    if (!deadline)
-      deadline = session->recovery().hard ? client::Clock::time_point::max()
-                                          : client::Clock::now() + session->recovery().timeout;
-    return *deadline;
-  };
-  bool resent = false;
-  unsigned busy = 0;
-  while (true) {
-    if (session->state() == client::SessionState::closed)
-      co_return Unexpected{Error{.kind = ErrorKind::transport, .wire = WireError::none, .status = 0,
-                                 .action = "compound on " + tree.share(), .detail = "the session is closed"}};
-    if (session->state() == client::SessionState::recovering) {
-      auto back = co_await session->wait_recovered(session->generation(), recovery_deadline());
-      if (!back) co_return Unexpected{back.error()};
-      continue;
-    }
-    if (open && open->lost) co_return Unexpected{client::lost_handle_error(*open)};
-    std::vector<Request> copy = chain;
-    for (auto& r : copy) tree.prepare(r, open.get(), false);
-    const auto generation = session->generation();
-    auto conn = session->connection_ptr();
-    auto tickets = co_await conn->submit(std::move(copy), tree.submit_options());
-    bool lost = false;
-    std::vector<Expected<client::Response>> responses;
-    if (!tickets) {
-      lost = tickets.error().kind == ErrorKind::transport && conn->is_dead();
-      if (!lost) co_return Unexpected{tickets.error()};
-    } else {
-      for (auto& t : *tickets) responses.push_back(co_await conn->wait(t));
-      for (auto& r : responses)
-        if (!r && r.error().kind == ErrorKind::transport && conn->is_dead()) lost = true;
-    }
-    if (lost && session->recovery().enabled && session->state() != client::SessionState::closed) {
-      session->connection_lost(generation);
-      ++session->counters().requests_replayed;
-      resent = true;
-      continue;
-    }
-    // A server that cannot serve it yet (MS-SMB2 3.3.5.2.10; a CA server
-    // coming back): a little later, as Tree::call does.
-    const bool unavailable = std::any_of(responses.begin(), responses.end(), [](const auto& r) {
-      return r && (r->status() == wire::status::SERVER_UNAVAILABLE || r->status() == wire::status::FILE_NOT_AVAILABLE);
-    });
-    if (unavailable && session->recovery().enabled && wire::is_smb3(conn->negotiated().dialect) &&
-        client::Clock::now() < recovery_deadline()) {
-      asio::steady_timer pause{co_await asio::this_coro::executor,
-                               std::max(client::recovery_backoff(++busy), std::chrono::milliseconds{10})};
-      co_await pause.async_wait(asio::use_awaitable);
-      resent = true;
-      ++session->counters().requests_replayed;
-      continue;
-    }
-    if (resent && !responses.empty() && responses.front() &&
-        responses.front()->status() == wire::status::OBJECT_NAME_COLLISION) {
-      if (auto* create = std::get_if<wire::CreateRequest>(&chain.front().body);
-          create != nullptr && create->create_disposition == wire::disposition::create) {
-        create->create_disposition = wire::disposition::open;
-        continue;
-      }
-    }
-    co_return responses;
-  }
-}
-
 // The SET_INFO requests of `change` and a QUERY_INFO FileAllInformation on
 // `handle` (the related 0xFF.. FileId after a CREATE), appended to `chain`.
 // The requests point into `buffers` (SetInfoRequest holds a view): the caller
@@ -530,10 +455,10 @@ asio::awaitable<Expected<FileInfo>> File::update(InfoUpdate change) {
   std::vector<Request> chain;
   std::deque<Bytes> buffers;
   append_update(tree, chain, change, buffers, open_record_->file_id);
-  // Unrelated members, each naming the handle (call_related keeps its FileId
+  // Unrelated members, each naming the handle (Tree::call_chain keeps its FileId
   // current): servers run a compound's members in order, and some (smbxd)
   // take a related FileId only from a CREATE before it.
-  auto answered = co_await call_related(tree, open_record_, std::move(chain));
+  auto answered = co_await tree.call_chain(std::move(chain), open_record_);
   if (!answered) co_return Unexpected{answered.error()};
   co_return update_result(*answered, answered->size() - 1, path_, "change " + where(tree, path_));
 }
@@ -853,7 +778,7 @@ asio::awaitable<Expected<FileInfo>> Files::update(OpenRequest request, InfoUpdat
   append_update(tree, chain, change, buffers, wire::FileId::related());
   chain.push_back(tree.request(wire::Command::close, wire::CloseRequest{.flags = 0, .file_id = wire::FileId::related()}));
   for (std::size_t i = 1; i < chain.size(); ++i) chain[i].header.flags |= wire::flags::related_operations;
-  auto answered = co_await call_related(tree, nullptr, std::move(chain));
+  auto answered = co_await tree.call_chain(std::move(chain));
   if (!answered) co_return Unexpected{answered.error()};
   co_return update_result(*answered, answered->size() - 2, request.path,
                           (change.size || change.basic ? "change " : "open ") + where(tree, request.path));

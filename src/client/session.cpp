@@ -599,21 +599,33 @@ asio::awaitable<Expected<Response>> Tree::call(Request request, std::shared_ptr<
   }
 }
 
-asio::awaitable<Expected<std::vector<Expected<Response>>>> Tree::call_chain(std::vector<Request> chain) {
+// A compound (MS-SMB2 3.2.4.1.4), sent again as a whole when the connection
+// dies under it. `open`, when set, gives the members that name it their
+// FileId as it is then (a reconnect reclaims the handle under a new one); a
+// chain that starts with a FILE_CREATE opens what its lost first send made,
+// as Tree::call does (failover.md 6.4).
+asio::awaitable<Expected<std::vector<Expected<Response>>>> Tree::call_chain(std::vector<Request> chain,
+                                                                            std::shared_ptr<Open> open) {
   auto session = session_;
   std::optional<Clock::time_point> deadline;
+  auto recovery_deadline = [&] {
+    if (!deadline)
+      deadline = session->recovery().hard ? Clock::time_point::max() : Clock::now() + session->recovery().timeout;
+    return *deadline;
+  };
+  bool resent = false;
+  unsigned busy = 0;
   while (true) {
     if (session->state() == SessionState::closed)
       co_return Unexpected{transport_error("compound on " + share_, "the session is closed")};
     if (session->state() == SessionState::recovering) {
-      if (!deadline)
-        deadline = session->recovery().hard ? Clock::time_point::max() : Clock::now() + session->recovery().timeout;
-      auto back = co_await session->wait_recovered(session->generation(), *deadline);
+      auto back = co_await session->wait_recovered(session->generation(), recovery_deadline());
       if (!back) co_return Unexpected{back.error()};
       continue;
     }
+    if (open && open->lost) co_return Unexpected{lost_handle_error(*open)};
     std::vector<Request> copy = chain;
-    for (auto& r : copy) prepare(r, nullptr, false);
+    for (auto& r : copy) prepare(r, open.get(), false);
     const auto generation = session->generation();
     auto conn = session->connection_ptr();
     auto tickets = co_await conn->submit(std::move(copy), submit_options());
@@ -630,7 +642,30 @@ asio::awaitable<Expected<std::vector<Expected<Response>>>> Tree::call_chain(std:
     if (lost && session->recovery().enabled && session->state() != SessionState::closed) {
       session->connection_lost(generation);
       ++session->counters().requests_replayed;
+      resent = true;
       continue;
+    }
+    // A server that cannot serve it yet (MS-SMB2 3.3.5.2.10; a CA server
+    // coming back): a little later, as Tree::call does.
+    const bool unavailable = std::any_of(responses.begin(), responses.end(), [](const auto& r) {
+      return r && (r->status() == wire::status::SERVER_UNAVAILABLE || r->status() == wire::status::FILE_NOT_AVAILABLE);
+    });
+    if (unavailable && session->recovery().enabled && wire::is_smb3(conn->negotiated().dialect) &&
+        Clock::now() < recovery_deadline()) {
+      asio::steady_timer pause{co_await asio::this_coro::executor,
+                               std::max(recovery_backoff(++busy), std::chrono::milliseconds{10})};
+      co_await pause.async_wait(asio::use_awaitable);
+      resent = true;
+      ++session->counters().requests_replayed;
+      continue;
+    }
+    if (resent && !responses.empty() && responses.front() &&
+        responses.front()->status() == wire::status::OBJECT_NAME_COLLISION) {
+      if (auto* create = std::get_if<wire::CreateRequest>(&chain.front().body);
+          create != nullptr && create->create_disposition == wire::disposition::create) {
+        create->create_disposition = wire::disposition::open;
+        continue;
+      }
     }
     co_return responses;
   }

@@ -189,9 +189,11 @@ class Tree : public std::enable_shared_from_this<Tree> {
   // already went out once on a connection that died (the pipelines).
   asio::awaitable<Expected<Response>> call(Request request, std::shared_ptr<Open> open = nullptr,
                                            bool resent = false);
-  // A compound (related members), retried as a whole: only for chains that
-  // may run twice (CREATE-QUERY-CLOSE of the root, stat).
-  asio::awaitable<Expected<std::vector<Expected<Response>>>> call_chain(std::vector<Request> chain);
+  // A compound, retried as a whole: only for chains that may run twice
+  // (CREATE-QUERY-CLOSE, stat, SET_INFOs on `open`'s handle, whose members
+  // get its current FileId).
+  asio::awaitable<Expected<std::vector<Expected<Response>>>> call_chain(std::vector<Request> chain,
+                                                                        std::shared_ptr<Open> open = nullptr);
 
   // Patches a request for the current session (SessionId, TreeId,
   // ChannelSequence), `open`'s current FileId and, when `resent`, the replay flag.
