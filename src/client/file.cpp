@@ -692,11 +692,10 @@ asio::awaitable<Expected<void>> File::close() {
 
 // ---- Files -------------------------------------------------------------------
 
-Files::Files(const Share& share) : tree_{share.tree_}, io_size_{share.io_size_}, io_depth_{share.io_depth_} {}
+namespace {
 
-asio::awaitable<Expected<File>> Files::open(OpenRequest request) {
-  auto& tree = *tree_;
-  const auto& n = tree.connection().negotiated();
+// The CREATE an OpenRequest asks for, before its create contexts.
+wire::CreateRequest create_request_of(const OpenRequest& request) {
   wire::CreateRequest req;
   req.desired_access = request.desired_access;
   req.file_attributes = request.attributes;
@@ -704,6 +703,17 @@ asio::awaitable<Expected<File>> Files::open(OpenRequest request) {
   req.create_disposition = request.disposition;
   req.create_options = request.create_options;
   req.name = client::smb_path(request.path);
+  return req;
+}
+
+}  // namespace
+
+Files::Files(const Share& share) : tree_{share.tree_}, io_size_{share.io_size_}, io_depth_{share.io_depth_} {}
+
+asio::awaitable<Expected<File>> Files::open(OpenRequest request) {
+  auto& tree = *tree_;
+  const auto& n = tree.connection().negotiated();
+  wire::CreateRequest req = create_request_of(request);
   // MS-SMB2 2.2.13.2.5, 2.2.13.2.9: the maximal access (for access(2) and
   // permission bits) and the on-disk id (the inode number) come with the open.
   req.contexts.emplace_back(wire::QueryMaximalAccessRequest{});
@@ -756,13 +766,7 @@ asio::awaitable<Expected<File>> Files::open(OpenRequest request) {
 asio::awaitable<Expected<FileInfo>> Files::update(OpenRequest request, InfoUpdate change) {
   auto& tree = *tree_;
   const auto& n = tree.connection().negotiated();
-  wire::CreateRequest req;
-  req.desired_access = request.desired_access;
-  req.file_attributes = request.attributes;
-  req.share_access = request.share_access;
-  req.create_disposition = request.disposition;
-  req.create_options = request.create_options;
-  req.name = client::smb_path(request.path);
+  wire::CreateRequest req = create_request_of(request);
   // The same lease key as the handles open on the file: none of them is broken.
   if (request.lease_key && dialect_at_least(tree, wire::Dialect::smb210) &&
       (n.server_capabilities & wire::global_caps::leasing) != 0) {
