@@ -442,3 +442,18 @@ TEST_CASE("failover options: hard/soft, handletimeout, persistenthandles, echo_i
   CHECK(error_of(with_options("handletimeout=x")).starts_with("bad value for handletimeout"));
   CHECK_FALSE(with_options("persistenthandles=1"));
 }
+
+TEST_CASE("rasize and writebehind: the memory windows, 4 MiB by default, at most 64 MiB") {
+  auto d = with_options("username=a");
+  REQUIRE(d);
+  CHECK(d->config.rasize == 4u << 20);
+  CHECK(d->config.write_behind == 4u << 20);
+  auto r = with_options("rasize=1048576,writebehind=0");
+  REQUIRE(r);
+  CHECK(r->config.rasize == 1048576);
+  CHECK(r->config.write_behind == 0);
+  CHECK(with_options("writebehind=67108864"));
+  CHECK(error_of(with_options("writebehind=67108865")).starts_with("bad value for writebehind: \"67108865\""));
+  CHECK(error_of(with_options("rasize=lots")).starts_with("bad value for rasize: \"lots\""));
+  CHECK(error_of(with_options("rasize")).find("rasize") != std::string::npos);
+}
