@@ -335,6 +335,9 @@ bool Connection::process_chain(ByteView chain, Session* transform_session, Bytes
     // sent (3.1.1 SESSION_SETUP); looked up when it is, as a later member
     // of the chain may have ended it.
     std::optional<std::uint64_t> preauth_session;
+    // Bytes left free in front of the message for the TRANSFORM_HEADER (an
+    // encrypted READ response, encoded straight behind it).
+    std::size_t headroom = 0;
   };
   std::vector<Out> outs;
   std::optional<std::uint64_t> ended_session;
@@ -504,7 +507,14 @@ bool Connection::process_chain(ByteView chain, Session* transform_session, Bytes
     }
 
     Out out;
-    out.bytes = wire::encode_message(rh, reply.body);
+    if (const auto* read = std::get_if<wire::ReadResponse>(&reply.body); read != nullptr && encrypted) {
+      // Encoded once, behind room for the TRANSFORM_HEADER, and sealed where
+      // it lies: an 8 MiB READ is neither copied nor reallocated again.
+      out.headroom = wire::kTransformHeaderSize;
+      out.bytes.reserve(out.headroom + wire::kHeaderSize + 64 + read->data.size());
+      out.bytes.resize(out.headroom);
+    }
+    wire::encode_message(out.bytes, rh, reply.body);
     if (h.command == Command::negotiate && reply.status == st::SUCCESS && dialect_ == wire::Dialect::smb311) {
       preauth_.update(m.bytes);  // MS-SMB2 3.3.5.4
       preauth_.update(out.bytes);
@@ -526,7 +536,8 @@ bool Connection::process_chain(ByteView chain, Session* transform_session, Bytes
   // An encrypted response is sealed in place behind room left for its
   // TRANSFORM_HEADER, and a lone unencrypted one is moved, not copied: a
   // READ response can be 8 MiB.
-  if (encrypted) {
+  const bool sealed_where_encoded = encrypted && outs.size() == 1 && outs.front().headroom != 0;
+  if (encrypted && !sealed_where_encoded) {
     std::size_t total = wire::kTransformHeaderSize;
     for (const auto& o : outs) total += o.bytes.size() + 8;
     response.reserve(total);
@@ -535,6 +546,10 @@ bool Connection::process_chain(ByteView chain, Session* transform_session, Bytes
   // MS-SMB2 3.3.4.1.3: every member but the last padded to 8 bytes; each signed alone.
   for (std::size_t i = 0; i < outs.size(); ++i) {
     auto& bytes = outs[i].bytes;
+    if (outs[i].headroom != 0 && !sealed_where_encoded) {  // a READ inside a compound
+      bytes.erase(bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(outs[i].headroom));
+      outs[i].headroom = 0;
+    }
     if (i + 1 < outs.size()) {
       bytes.resize((bytes.size() + 7) & ~std::size_t{7}, 0);
       store_le32(bytes.data() + wire::kNextCommandOffset, static_cast<std::uint32_t>(bytes.size()));
@@ -542,7 +557,7 @@ bool Connection::process_chain(ByteView chain, Session* transform_session, Bytes
     if (outs[i].sign) crypto::sign_message(outs[i].algorithm, outs[i].key, bytes);
     if (outs[i].preauth_session)
       if (crypto::PreauthHash* preauth = setup_preauth(*outs[i].preauth_session)) preauth->update(bytes);
-    if (response.empty() && outs.size() == 1) response = std::move(bytes);
+    if (sealed_where_encoded || (response.empty() && outs.size() == 1)) response = std::move(bytes);
     else response.insert(response.end(), bytes.begin(), bytes.end());
   }
   if (encrypted) {
