@@ -29,26 +29,14 @@ Bytes encrypt_message(Cipher cipher, ByteView key, ByteView nonce, std::uint64_t
 
 Bytes encrypt_message(Cipher cipher, ByteView key, ByteView nonce, std::uint64_t session_id,
                       std::span<const ByteView> plaintext_pieces) {
-  detail::require(cipher != Cipher::none, "encrypting with no cipher");
-  detail::require(nonce.size() >= nonce_size(cipher) && nonce.size() <= 16, "TRANSFORM nonce of the wrong size");
+  // The pieces behind room for the header, then sealed where they lie.
   std::size_t size = 0;
   for (ByteView piece : plaintext_pieces) size += piece.size();
-  detail::require(size <= std::numeric_limits<std::uint32_t>::max(), "message too large for OriginalMessageSize");
-
-  wire::TransformHeader header;
-  std::copy(nonce.begin(), nonce.end(), header.nonce.begin());
-  header.original_message_size = static_cast<std::uint32_t>(size);
-  header.session_id = session_id;
   Bytes frame;
   frame.reserve(wire::kTransformHeaderSize + size);
-  wire::Writer w{frame};
-  wire::encode_transform_header(w, header);  // the tag is filled in below
-  for (ByteView piece : plaintext_pieces) w.bytes(piece);
-
-  const std::span<std::uint8_t> body{frame.data() + wire::kTransformHeaderSize, size};
-  const ByteView aad{frame.data() + wire::kTransformAadOffset, wire::kTransformAadSize};
-  const AeadTag tag = aead_encrypt(cipher, key, ByteView{header.nonce}.first(nonce_size(cipher)), aad, body, body);
-  std::copy(tag.begin(), tag.end(), frame.begin() + kTagOffset);
+  frame.resize(wire::kTransformHeaderSize);
+  for (ByteView piece : plaintext_pieces) frame.insert(frame.end(), piece.begin(), piece.end());
+  encrypt_message_in_place(cipher, key, nonce, session_id, frame);
   return frame;
 }
 
