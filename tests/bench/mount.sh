@@ -4,7 +4,7 @@
 # --vfs-cache-mode off), all against the same harness Samba (tmpfs share,
 # private netns), with smbclient get/put of the same 1 GiB file for
 # reference. Medians of RUNS runs, a table with ratios, and each FUSE
-# daemon's peak RSS (VmHWM). A benchmark, not a test: it prints a table.
+# daemon's peak RSS. A benchmark, not a test: it prints a table.
 #
 #   tests/bench/mount.sh BUILD_DIR        (uses BUILD_DIR/tools/mount.smbx)
 #   env: RUNS (default 3), SIZE_MIB (sequential file, default 1024),
@@ -17,8 +17,13 @@
 # Workloads: fio sequential write and read (bs=1M, end_fsync=1 on write),
 # fio 4k randread and randwrite (libaio, iodepth=8, direct=0, time based),
 # creating 2000 small files, untar of a source tree (Boost headers, or a
-# generated tree without them). Memory: after the runs, each daemon's RSS
-# (VmRSS) once 10000 files (made on the share directly) have been stat'ed
+# generated tree without them). Memory counts each daemon's whole process
+# tree: smbnetfs forks a child per server connection, and that child does
+# the SMB work (its parent alone is a third of the total). Peak RSS is the
+# largest sum of VmRSS over the tree, sampled every 0.2 s while the peer is
+# mounted; the row below it sums each process' VmHWM (an upper bound, as
+# the processes need not peak at once). After the runs, the tree's RSS
+# once 10000 files (made on the share directly) have been stat'ed
 # through the mount, so the kernel keeps 10000 inodes cached, and then while
 # one process holds 1000 of them open. Use an optimised build (cmake --preset
 # release): a sanitizer build measures the sanitizer. A peer that cannot run
@@ -146,18 +151,67 @@ if [[ ${1:-} == --inside ]]; then
     chown -R "$USER" "$SHARE_PATH/bench"
   }
 
-  # memory PEER: RSS of the daemon with 10000 cached inodes, then with 1000
-  # open files (KiB, recorded as rss-inodes and rss-open).
+  # tree_memory PID FIELD: FIELD (VmRSS or VmHWM, KiB) summed over PID and
+  # its descendants.
+  tree_memory() { python3 "$work/tree_memory.py" "$1" "$2"; }
+  cat >"$work/tree_memory.py" <<'PY'
+import os, sys, time
+def tree(root):
+    children = {}
+    for p in os.listdir("/proc"):
+        if not p.isdigit():
+            continue
+        try:
+            with open(f"/proc/{p}/stat") as f:
+                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        children.setdefault(ppid, []).append(int(p))
+    out, todo = [], [root]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        todo.extend(children.get(p, []))
+    return out
+def total(root, field):
+    kib = 0
+    for p in tree(root):
+        try:
+            with open(f"/proc/{p}/status") as f:
+                for line in f:
+                    if line.startswith(field + ":"):
+                        kib += int(line.split()[1])
+        except OSError:
+            pass
+    return kib
+root, field = int(sys.argv[1]), sys.argv[2]
+if len(sys.argv) == 3:
+    print(total(root, field))
+    sys.exit(0)
+# Sampling: the largest total until the root is gone or STOP exists, at
+# most LIMIT seconds; written to OUT after every new maximum.
+out, stop, limit = sys.argv[3], sys.argv[4], float(sys.argv[5])
+peak, end = 0, time.monotonic() + limit
+while time.monotonic() < end and os.path.exists(f"/proc/{root}") and not os.path.exists(stop):
+    kib = total(root, field)
+    if kib > peak:
+        peak = kib
+        with open(out, "w") as f:
+            print(peak, file=f)
+    time.sleep(0.2)
+PY
+
+  # memory PEER: RSS of the daemon's tree with 10000 cached inodes, then with
+  # 1000 open files (KiB, recorded as rss-inodes and rss-open).
   memory() {
     local peer=$1
-    if ! timeout 600 python3 - "$dir/inodes" "$daemon_pid" "$work/results/$peer" >"$work/memory.out" 2>&1 <<'PY'
-import os, resource, sys, time
-top, pid, out = sys.argv[1], sys.argv[2], sys.argv[3]
+    if ! timeout 600 python3 - "$dir/inodes" "$daemon_pid" "$work/results/$peer" "$work/tree_memory.py" \
+         >"$work/memory.out" 2>&1 <<'PY'
+import os, resource, subprocess, sys, time
+top, pid, out, tree_memory = sys.argv[1:5]
 def rss():
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
+    return int(subprocess.run([sys.executable, tree_memory, pid, "VmRSS"], check=True,
+                              capture_output=True, text=True).stdout)
 names = [f"{top}/d{d}/f{i}" for d in range(10) for i in range(1000)]
 for n in names:
     os.stat(n)
@@ -193,6 +247,12 @@ PY
       log "$peer: n/a ($why)"
       return
     fi
+    local sampler=""
+    rm -f "$work/sampler.stop"
+    if [[ -n $daemon_pid ]]; then
+      python3 "$work/tree_memory.py" "$daemon_pid" VmRSS "$work/results/$peer.rss" "$work/sampler.stop" 14400 &
+      sampler=$!
+    fi
     for ((run = 1; run <= runs; run++)); do
       log "$peer: run $run/$runs"
       if wants seq; then
@@ -225,7 +285,11 @@ PY
     # Once, after the runs: it is what the daemon keeps, not how fast it is.
     wants rss && [[ -n $daemon_pid ]] && memory "$peer"
     [[ -n $daemon_pid && -r /proc/$daemon_pid/status ]] &&
-      awk '/^VmHWM/ { print $2 }' "/proc/$daemon_pid/status" > "$work/results/$peer.rss"
+      tree_memory "$daemon_pid" VmHWM > "$work/results/$peer.hwm"
+    if [[ -n $sampler ]]; then
+      touch "$work/sampler.stop"
+      wait "$sampler" 2>/dev/null
+    fi
     umount_and_clean
   }
 
@@ -384,11 +448,14 @@ for w, title, higher in workloads:
         else:
             cells.append(fmt(v))
     rows.append([title] + cells)
-rss = ["peak RSS MiB (VmHWM)"]
-for p in peers:
-    path = os.path.join(results, f"{p}.rss")
-    rss.append(f"{int(open(path).read()) / 1024:.0f}" if os.path.exists(path) else "-")
-rows.append(rss)
+for suffix, title in (("rss", "peak RSS MiB (tree, sampled)"), ("hwm", "sum of VmHWM MiB (tree)")):
+    row = [title]
+    for p in peers:
+        path = os.path.join(results, f"{p}.{suffix}")
+        if p == "smbclient" and suffix == "hwm":
+            path = os.path.join(results, "smbclient.rss")
+        row.append(f"{int(open(path).read()) / 1024:.1f}" if os.path.exists(path) else "-")
+    rows.append(row)
 header = ["median of %d" % runs] + [p if p != "smbclient" else "smbclient put/get" for p in peers]
 widths = [max(len(r[i]) for r in rows + [header]) for i in range(len(header))]
 line = lambda r: "  ".join(c.ljust(widths[i]) for i, c in enumerate(r)).rstrip()
@@ -399,5 +466,6 @@ for r in rows:
 for i, n in enumerate(notes):
     print(f"[{i + 1}] {n}")
 print("smbx xN: mount.smbx relative to that peer (above 1: mount.smbx is faster). smbclient: put = write, get = read;")
-print("its peak RSS from /usr/bin/time. MiB/s of fio seq and dd from the wall time (with the final fsync).")
+print("its peak RSS (VmHWM) from /usr/bin/time, one process. RSS rows: the daemon and its children.")
+print("MiB/s of fio seq and dd from the wall time (with the final fsync).")
 PY
