@@ -276,16 +276,34 @@ struct Filesystem::Impl {
       n->info_expiry = {};
   }
   // Data or size of `ino` changed through this name: the file's other names
-  // (hard links, each its own inode) have stale attributes and pages.
-  void invalidate_links(std::uint64_t ino) {
+  // (hard links, each its own inode) have stale attributes and pages. True
+  // when the kernel is told (see notifier_caught_up()).
+  bool invalidate_links(std::uint64_t ino) {
     const auto* n = inodes.find(ino);
-    if (n == nullptr || !n->info || n->info->links < 2) return;
+    if (n == nullptr || !n->info || n->info->links < 2) return false;
+    bool told = false;
     for (auto other : inodes.same_file(ino)) {
       invalidate(other);
       asio::post(notifier, [this, other, weak = std::weak_ptr<bool>{alive}] {
         if (!weak.expired() && !stopping) fuse_lowlevel_notify_inval_inode(se, other, 0, 0);
       });
+      told = true;
     }
+    return told;
+  }
+  // Returns once the notifier thread has run what was posted to it before
+  // (one task at a time, in order). A write through one name of a file is
+  // answered only after the kernel dropped the other names' size and pages:
+  // a read through another name right after write(2) or close(2) returned
+  // must not see the old size.
+  awaitable<void> notifier_caught_up() {
+    if (stopping) co_return;
+    auto timer = std::make_shared<asio::steady_timer>(io, asio::steady_timer::time_point::max());
+    // The post back cannot run before the wait below starts: both run on
+    // the io_context thread, and this coroutine runs until it suspends.
+    asio::post(notifier, [this, timer] { asio::post(io, [timer] { timer->cancel(); }); });
+    boost::system::error_code ec;
+    co_await timer->async_wait(asio::redirect_error(asio::use_awaitable, ec));
   }
   static bool hidden_name(std::string_view name) {
     return name.substr(0, kHiddenPrefix.size()) == kHiddenPrefix;
@@ -880,7 +898,7 @@ awaitable<int> Filesystem::Impl::setattr(fuse_req_t req, fuse_ino_t ino, struct 
   if ((to_set & (FUSE_SET_ATTR_MTIME | FUSE_SET_ATTR_MTIME_NOW)) != 0 || size) n->local_mtime = 0;
   // FileAllInformation carries the link count; a listing's lack of it is no concern here.
   set_info(*n, *info);
-  if (size) invalidate_links(ino);
+  if (size && invalidate_links(ino)) co_await notifier_caught_up();
   const auto st = stat_of(*n);
   fuse_reply_attr(req, &st, timeout());
   co_return 0;
@@ -984,6 +1002,7 @@ awaitable<int> Filesystem::Impl::remove(fuse_req_t req, fuse_ino_t parent, std::
       for (auto id : names)
         if (!weak.expired() && !stopping) fuse_lowlevel_notify_inval_inode(se, id, -1, 0);
     });
+    co_await notifier_caught_up();  // a stat(2) right after unlink(2) sees the new count
   }
   inodes.detach_path(path);
   invalidate_parent(path);
@@ -1203,6 +1222,7 @@ awaitable<int> Filesystem::Impl::link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t
       for (auto id : names)
         if (!weak.expired() && !stopping) fuse_lowlevel_notify_inval_inode(se, id, -1, 0);
     });
+    co_await notifier_caught_up();  // a stat(2) right after link(2) sees the new count
   }
   auto target = co_await symlink_of(to, *info);
   invalidate_parent(to);
@@ -1220,7 +1240,13 @@ awaitable<int> Filesystem::Impl::link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t
 awaitable<int> Filesystem::Impl::open(fuse_req_t req, fuse_ino_t ino, fuse_file_info fi) {
   if (!replacing.empty()) co_await wait_replacing(ino);
   auto* n = inodes.find(ino);
-  if (n == nullptr || n->detached) co_return ENOENT;
+  if (n == nullptr) co_return ENOENT;
+  // The name the kernel resolved to this inode went after its path walk (a
+  // rename over it, an unlink). ESTALE makes the kernel walk the path again
+  // and open what the name is now (do_filp_open's LOOKUP_REVAL retry), as
+  // a local open that raced the rename would: rename(2) must look atomic to
+  // a reader that keeps opening the target.
+  if (n->detached) co_return ESTALE;
   const int mode = fi.flags & O_ACCMODE;
   const bool write = mode != O_RDONLY;
   // With the writeback cache the kernel reads pages of write-only files too.
@@ -1237,7 +1263,14 @@ awaitable<int> Filesystem::Impl::open(fuse_req_t req, fuse_ino_t ino, fuse_file_
     r.lease_state = lease::read | lease::handle | (write ? lease::write : 0u);
   }
   auto f = co_await files.open(std::move(r));
-  if (!f) co_return errno_from_error(f.error());
+  if (!f) {
+    const int err = errno_from_error(f.error());
+    if (err != ENOENT) co_return err;
+    // Gone on the server since the lookup (or the rename above finished in
+    // between): the kernel looks the name up again, and this time asks us.
+    if (auto* gone = inodes.find(ino)) gone->info_expiry = {};
+    co_return ESTALE;
+  }
   n = inodes.find(ino);
   if (n == nullptr) {
     (void)co_await f->close();
@@ -1393,10 +1426,11 @@ awaitable<int> Filesystem::Impl::write(fuse_req_t req, fuse_ino_t ino, std::vect
     if (n != nullptr && (n->lease_state & lease::write) != 0) {
       if (n->info) n->info->size = std::max<std::uint64_t>(n->info->size, end);
       n->local_mtime = now_filetime();
-      invalidate_links(ino);
+      const bool links_told = invalidate_links(ino);
       const auto length = data.size();
       h->wb_bytes += length;
       h->wb_ranges.emplace_back(offset, end);
+      if (links_told) co_await notifier_caught_up();  // after the range is taken: no other write slips in
       fuse_reply_write(req, length);
       ++written_behind;
       auto put = co_await h->file->write(offset, data);
@@ -1428,7 +1462,7 @@ awaitable<int> Filesystem::Impl::write(fuse_req_t req, fuse_ino_t ino, std::vect
     n->local_mtime = now_filetime();
     n->info_expiry = {};  // times changed on the server
   }
-  invalidate_links(ino);
+  if (invalidate_links(ino)) co_await notifier_caught_up();
   fuse_reply_write(req, *put);
   co_return 0;
 }
@@ -1772,7 +1806,7 @@ awaitable<int> Filesystem::Impl::copy_file_range(fuse_req_t req, fuse_ino_t ino_
       n->local_mtime = now_filetime();
       n->info_expiry = {};  // the server moved the times (and the size)
     }
-    invalidate_links(ino_out);
+    if (invalidate_links(ino_out)) co_await notifier_caught_up();
   }
   fuse_reply_write(req, static_cast<std::size_t>(done));
   if (done > 0) {
