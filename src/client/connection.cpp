@@ -248,42 +248,58 @@ asio::awaitable<Expected<std::vector<Ticket>>> Connection::submit(std::vector<Re
     members.push_back(wire::ChainMember{h, std::move(r.body)});
   }
   Bytes frame;
+  // A WRITE's data stays in the caller's buffer: `frame` holds its header and
+  // fixed part, and the data follows as a second piece, signed where it lies
+  // and written with writev (or sealed from it when encrypting).
+  ByteView tail;
   if (!write_data.empty()) {
     // MS-SMB2 2.2.21: the fixed part with DataOffset 0x70, the data after it.
     wire::Writer w{frame};
     wire::encode_header(w, members[0].header);
     wire::encode_write_request_prefix(w, std::get<wire::WriteRequest>(members[0].body),
                                       static_cast<std::uint32_t>(write_data.size()));
-    if (!encrypt) frame.insert(frame.end(), write_data.begin(), write_data.end());  // signing needs it contiguous
+    tail = write_data;
+    // MS-SMB2 3.1.4.1: an encrypted message is not signed (3.1.4.3).
+    if (security != nullptr && security->sign && !encrypt) {
+      const ByteView rest[] = {tail};
+      crypto::sign_message(negotiated_.signing, security->keys.signing, frame, rest);
+    }
   } else {
     frame = members.size() == 1 ? wire::encode_message(members[0].header, members[0].body)
                                 : wire::encode_compound(members);
-  }
-  // MS-SMB2 3.1.4.1: each member is signed on its own, padding included; an
-  // encrypted message is not signed (3.1.4.3).
-  if (security != nullptr && security->sign && !encrypt) {
-    auto views = wire::split_compound(frame);
-    if (!views) co_return Unexpected{views.error()};
-    for (const auto& v : *views) {
-      const auto offset = static_cast<std::size_t>(v.bytes.data() - frame.data());
-      crypto::sign_message(negotiated_.signing, security->keys.signing,
-                           std::span<std::uint8_t>{frame.data() + offset, v.bytes.size()});
+    // MS-SMB2 3.1.4.1: each member is signed on its own, padding included; an
+    // encrypted message is not signed (3.1.4.3).
+    if (security != nullptr && security->sign && !encrypt) {
+      auto views = wire::split_compound(frame);
+      if (!views) co_return Unexpected{views.error()};
+      for (const auto& v : *views) {
+        const auto offset = static_cast<std::size_t>(v.bytes.data() - frame.data());
+        crypto::sign_message(negotiated_.signing, security->keys.signing,
+                             std::span<std::uint8_t>{frame.data() + offset, v.bytes.size()});
+      }
     }
   }
-  if (options.sent != nullptr) *options.sent = frame;
+  if (options.sent != nullptr) {
+    // The plaintext as one message (NEGOTIATE and SESSION_SETUP for the
+    // preauth hash; no caller passes a WRITE, which would pay for a copy here).
+    *options.sent = frame;
+    options.sent->insert(options.sent->end(), tail.begin(), tail.end());
+  }
   if (encrypt) {
     auto nonce = security->nonces->next();
     if (!nonce) co_return Unexpected{nonce.error()};
-    const std::array<ByteView, 2> pieces{ByteView{frame}, write_data};
-    const bool split = !write_data.empty();  // the frame holds only the WRITE's header and fixed part
+    const std::array<ByteView, 2> pieces{ByteView{frame}, tail};
     frame = crypto::encrypt_message(negotiated_.cipher, security->keys.encryption,
                                     ByteView{nonce->data(), crypto::nonce_size(negotiated_.cipher)}, session_id,
-                                    std::span<const ByteView>{pieces.data(), split ? 2u : 1u});
+                                    std::span<const ByteView>{pieces.data(), tail.empty() ? 1u : 2u});
+    tail = {};
   }
   // Registered before sending: the response may be dispatched while send() is suspended.
   for (const auto& t : tickets) pending_[t->message_id] = t;
-  const auto frame_size = frame.size();
-  auto sent = co_await transport_->send(std::move(frame));
+  const auto frame_size = frame.size() + tail.size();
+  // `tail` (the caller's WRITE data) lives until submit() returns, and send
+  // returns only once the frame is written or the transport is closed.
+  auto sent = co_await transport_->send(std::move(frame), tail);
   if (!sent) {
     for (const auto& t : tickets) pending_.erase(t->message_id);
     // A frame half sent leaves the stream unusable: the connection is dead,

@@ -4,6 +4,7 @@
 #include <openssl/params.h>
 
 #include <algorithm>
+#include <vector>
 
 #include "crypto/openssl.hpp"
 #include "wire/header.hpp"
@@ -15,11 +16,34 @@ namespace {
 constexpr std::size_t kSignatureEnd = wire::kSignatureOffset + kSignatureSize;
 constexpr std::uint8_t kZeroSignature[kSignatureSize] = {};
 
-// A message with its Signature field read as zeros: the bytes before it, 16
-// zeros, the bytes after it (MS-SMB2 3.1.4.1).
-std::array<ByteView, 3> with_zero_signature(ByteView message) {
-  return {message.first(wire::kSignatureOffset), ByteView{kZeroSignature}, message.subspan(kSignatureEnd)};
-}
+// A message with its Signature field read as zeros: the header before it, 16
+// zeros, the rest of the first piece, then the other pieces (MS-SMB2 3.1.4.1).
+// Pieces are few (a WRITE has two); more than fit inline go to the heap.
+class ZeroSignaturePieces {
+ public:
+  explicit ZeroSignaturePieces(std::span<const ByteView> pieces) {
+    const ByteView head = pieces.front();
+    const std::size_t count = pieces.size() + 2;
+    std::span<ByteView> out = std::span{inline_}.first(std::min(count, inline_.size()));
+    if (count > inline_.size()) {
+      heap_.resize(count);
+      out = heap_;
+    }
+    out[0] = head.first(wire::kSignatureOffset);
+    out[1] = ByteView{kZeroSignature};
+    out[2] = head.subspan(kSignatureEnd);
+    std::copy(pieces.begin() + 1, pieces.end(), out.begin() + 3);
+    view_ = out;
+  }
+  ZeroSignaturePieces(const ZeroSignaturePieces&) = delete;  // view_ points into inline_
+  ZeroSignaturePieces& operator=(const ZeroSignaturePieces&) = delete;
+  std::span<const ByteView> view() const noexcept { return view_; }
+
+ private:
+  std::array<ByteView, 6> inline_{};
+  std::vector<ByteView> heap_;
+  std::span<const ByteView> view_;
+};
 
 // Runs an EVP_MAC over the pieces; `params` selects the digest or cipher.
 template <std::size_t N>
@@ -97,23 +121,44 @@ GmacNonce gmac_nonce(ByteView message) {
   return nonce;
 }
 
-Signature compute_signature(SigningAlgorithm algorithm, ByteView key, ByteView message) {
-  detail::require(message.size() >= wire::kHeaderSize, "signing a message shorter than a header");
-  const auto pieces = with_zero_signature(message);
+Signature compute_signature(SigningAlgorithm algorithm, ByteView key, std::span<const ByteView> pieces) {
+  detail::require(!pieces.empty() && pieces.front().size() >= wire::kHeaderSize,
+                  "signing a message whose first piece is shorter than a header");
+  const ZeroSignaturePieces zeroed{pieces};
   switch (algorithm) {
-    case SigningAlgorithm::hmac_sha256: return first_16(hmac_sha256(key, pieces));
-    case SigningAlgorithm::aes_cmac: return aes_cmac(key, pieces);
-    case SigningAlgorithm::aes_gmac: return aes_gmac(key, gmac_nonce(message), pieces);
+    case SigningAlgorithm::hmac_sha256: return first_16(hmac_sha256(key, zeroed.view()));
+    case SigningAlgorithm::aes_cmac: return aes_cmac(key, zeroed.view());
+    case SigningAlgorithm::aes_gmac: return aes_gmac(key, gmac_nonce(pieces.front()), zeroed.view());
   }
   detail::fatal("unknown signing algorithm");
 }
 
+Signature compute_signature(SigningAlgorithm algorithm, ByteView key, ByteView message) {
+  const ByteView pieces[] = {message};
+  return compute_signature(algorithm, key, pieces);
+}
+
+void sign_message(SigningAlgorithm algorithm, ByteView key, std::span<std::uint8_t> head,
+                  std::span<const ByteView> rest) {
+  detail::require(head.size() >= wire::kHeaderSize, "signing a message shorter than a header");
+  const std::uint32_t flags = load_le32(&head[wire::kFlagsOffset]);
+  store_le32(&head[wire::kFlagsOffset], flags | wire::flags::is_signed);
+  // head, then rest: inline for the usual one or two pieces of rest.
+  std::array<ByteView, 3> few{};
+  std::vector<ByteView> many;
+  std::span<ByteView> pieces = std::span{few}.first(std::min(rest.size() + 1, few.size()));
+  if (rest.size() + 1 > few.size()) {
+    many.resize(rest.size() + 1);
+    pieces = many;
+  }
+  pieces[0] = head;
+  std::copy(rest.begin(), rest.end(), pieces.begin() + 1);
+  const Signature signature = compute_signature(algorithm, key, pieces);
+  std::copy(signature.begin(), signature.end(), head.begin() + wire::kSignatureOffset);
+}
+
 void sign_message(SigningAlgorithm algorithm, ByteView key, std::span<std::uint8_t> message) {
-  detail::require(message.size() >= wire::kHeaderSize, "signing a message shorter than a header");
-  const std::uint32_t flags = load_le32(&message[wire::kFlagsOffset]);
-  store_le32(&message[wire::kFlagsOffset], flags | wire::flags::is_signed);
-  const Signature signature = compute_signature(algorithm, key, message);
-  std::copy(signature.begin(), signature.end(), message.begin() + wire::kSignatureOffset);
+  sign_message(algorithm, key, message, std::span<const ByteView>{});
 }
 
 bool verify_signature(SigningAlgorithm algorithm, ByteView key, ByteView message) {

@@ -37,8 +37,18 @@ GmacNonce gmac_nonce(ByteView message);
 // CMAC and GMAC; Session.SessionKey for HMAC-SHA256).
 Signature compute_signature(SigningAlgorithm algorithm, ByteView key, ByteView message);
 
+// The same over a message given as pieces, in order, so that a WRITE is signed
+// where its data lies (the caller's buffer) and sent with writev. The first
+// piece holds the whole 64-byte header: the Signature field and the GMAC
+// nonce are read from it.
+Signature compute_signature(SigningAlgorithm algorithm, ByteView key, std::span<const ByteView> pieces);
+
 // Sets SMB2_FLAGS_SIGNED and writes the signature into the Signature field.
 void sign_message(SigningAlgorithm algorithm, ByteView key, std::span<std::uint8_t> message);
+// The same for the message `head` followed by `rest`: the flag and signature
+// go into `head`, which holds at least the 64-byte header.
+void sign_message(SigningAlgorithm algorithm, ByteView key, std::span<std::uint8_t> head,
+                  std::span<const ByteView> rest);
 
 // True when the Signature field holds the message's signature (compared in
 // constant time). Does not look at SMB2_FLAGS_SIGNED: whether a message had to

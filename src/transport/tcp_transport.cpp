@@ -86,9 +86,15 @@ TcpTransport::TcpTransport(tcp::socket socket, TcpOptions options)
 TcpTransport::~TcpTransport() { close(); }
 
 asio::awaitable<Expected<void>> TcpTransport::send(Bytes frame) {
-  if (frame.size() > options_.max_frame_size)
+  const ByteView no_tail{};
+  co_return co_await send(std::move(frame), no_tail);
+}
+
+asio::awaitable<Expected<void>> TcpTransport::send(Bytes head, ByteView tail) {
+  const std::size_t size = head.size() + tail.size();
+  if (size > options_.max_frame_size)
     co_return Unexpected{Error{.kind = ErrorKind::local, .wire = WireError::none, .status = 0, .action = "send",
-                               .detail = "a " + std::to_string(frame.size()) + "-byte frame is too large"}};
+                               .detail = "a " + std::to_string(size) + "-byte frame is too large"}};
   if (writing_) {
     // Wait for our turn; the writer before us cancels this timer to hand over.
     asio::steady_timer turn{socket_.get_executor(), asio::steady_timer::time_point::max()};
@@ -96,8 +102,9 @@ asio::awaitable<Expected<void>> TcpTransport::send(Bytes frame) {
     co_await turn.async_wait(kUseTuple);
   }
   writing_ = true;
-  const auto header = direct_tcp_header(frame.size());
-  const std::array<asio::const_buffer, 2> buffers{asio::buffer(header), asio::buffer(frame)};
+  // One gathered write (writev) of the Direct-TCP header, head and tail.
+  const auto header = direct_tcp_header(size);
+  const std::array<asio::const_buffer, 3> buffers{asio::buffer(header), asio::buffer(head), asio::buffer(tail)};
   using namespace asio::experimental::awaitable_operators;
   asio::steady_timer deadline{socket_.get_executor(), options_.send_timeout};
   auto outcome = co_await (asio::async_write(socket_, buffers, kUseTuple) || deadline.async_wait(kUseTuple));

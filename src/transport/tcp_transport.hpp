@@ -34,6 +34,7 @@ class TcpTransport final : public Transport {
   ~TcpTransport() override;
 
   boost::asio::awaitable<Expected<void>> send(Bytes frame) override;
+  boost::asio::awaitable<Expected<void>> send(Bytes head, ByteView tail) override;
   boost::asio::awaitable<Expected<Frame>> receive() override;
   void close() noexcept override;
   bool is_open() const noexcept override { return socket_.is_open(); }

@@ -82,6 +82,11 @@ class Transport {
   // Writes one frame (without the transport's own framing) and returns once
   // it is on the wire or the transport failed.
   virtual boost::asio::awaitable<Expected<void>> send(Bytes frame) = 0;
+  // Writes one frame made of `head` then `tail` (a WRITE's header and fixed
+  // part, then its data) without joining them: the tail is not copied, and
+  // the caller keeps it alive and unchanged until this returns. Same order,
+  // serialisation and failure rules as send(Bytes).
+  virtual boost::asio::awaitable<Expected<void>> send(Bytes head, ByteView tail) = 0;
   // The next whole frame; an error once the peer closed or the pipe broke.
   virtual boost::asio::awaitable<Expected<Frame>> receive() = 0;
   // Ends the connection; pending send/receive calls complete with an error.

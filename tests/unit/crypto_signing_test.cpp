@@ -1,5 +1,10 @@
 #include <doctest/doctest.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -244,4 +249,90 @@ TEST_CASE("a message shorter than an SMB2 header never verifies") {
     CAPTURE(n);
     CHECK_FALSE(verify_signature(SigningAlgorithm::aes_cmac, kSmb302SigningKey, ByteView{request}.first(n)));
   }
+}
+
+TEST_CASE("a signature over pieces equals the one over the whole message, every algorithm and split") {
+  // The WRITE path signs [header + fixed part, data] without joining them.
+  // Every split point from the end of the header on, including none (one
+  // piece), an empty piece, and a three-way split.
+  Bytes message = test::capture_frame("smb302-signed", 6);
+  message.resize(wire::kHeaderSize + 48 + 4099);
+  random_bytes(std::span{message}.subspan(wire::kHeaderSize));
+  std::fill(message.begin() + wire::kSignatureOffset, message.begin() + wire::kSignatureOffset + 16, 0x5A);
+  const Bytes key = test::hex("00112233445566778899aabbccddeeff");
+  const ByteView all{message};
+  for (auto algorithm : {SigningAlgorithm::hmac_sha256, SigningAlgorithm::aes_cmac, SigningAlgorithm::aes_gmac}) {
+    CAPTURE(static_cast<int>(algorithm));
+    const Signature whole = compute_signature(algorithm, key, all);
+    int differing = 0;
+    for (std::size_t at = wire::kHeaderSize; at <= message.size(); at += (at < 200 ? 1 : 509)) {
+      const std::array two{all.first(at), all.subspan(at)};
+      if (compute_signature(algorithm, key, two) != whole) ++differing;
+      const std::array three{all.first(at), all.subspan(at, 0), all.subspan(at)};
+      if (compute_signature(algorithm, key, three) != whole) ++differing;
+    }
+    CHECK(differing == 0);
+    const std::array split3{all.first(wire::kHeaderSize), all.subspan(wire::kHeaderSize, 17),
+                            all.subspan(wire::kHeaderSize + 17)};
+    CHECK(compute_signature(algorithm, key, split3) == whole);
+    // More pieces than the signer keeps inline.
+    std::vector<ByteView> many{all.first(wire::kHeaderSize + 1)};
+    for (std::size_t at = wire::kHeaderSize + 1; at < message.size(); at += 700)
+      many.push_back(all.subspan(at, std::min<std::size_t>(700, message.size() - at)));
+    REQUIRE(many.size() > 6);
+    CHECK(compute_signature(algorithm, key, many) == whole);
+    // A different tail changes it: the pieces after the first are really MACed.
+    Bytes other_tail(all.begin() + 100, all.end());
+    other_tail.back() ^= 1;
+    const std::array changed{all.first(100), ByteView{other_tail}};
+    CHECK(compute_signature(algorithm, key, changed) != whole);
+  }
+}
+
+TEST_CASE("sign_message over a head and pieces writes what signing the joined message writes") {
+  const Bytes key = test::hex("00112233445566778899aabbccddeeff");
+  Bytes message = test::capture_frame("smb302-signed", 6);
+  message.resize(wire::kHeaderSize + 48 + 70000);
+  random_bytes(std::span{message}.subspan(wire::kHeaderSize));
+  store_le32(&message[wire::kFlagsOffset], load_le32(&message[wire::kFlagsOffset]) & ~wire::flags::is_signed);
+  for (auto algorithm : {SigningAlgorithm::hmac_sha256, SigningAlgorithm::aes_cmac, SigningAlgorithm::aes_gmac}) {
+    CAPTURE(static_cast<int>(algorithm));
+    Bytes joined = message;
+    sign_message(algorithm, key, joined);
+    Bytes head(message.begin(), message.begin() + wire::kHeaderSize + 48);
+    const ByteView data = ByteView{message}.subspan(head.size());
+    const std::array rest{data.first(1000), data.subspan(1000)};
+    sign_message(algorithm, key, head, rest);
+    CHECK(to_hex(head) == to_hex(ByteView{joined}.first(head.size())));
+    CHECK((load_le32(&head[wire::kFlagsOffset]) & wire::flags::is_signed) != 0);
+    // The data pieces were read, not written.
+    CHECK(to_hex(data) == to_hex(ByteView{joined}.subspan(head.size())));
+    CHECK(verify_signature(algorithm, key, joined));
+    // No rest at all: the head alone is the message.
+    Bytes alone(message.begin(), message.begin() + wire::kHeaderSize + 48);
+    Bytes alone_joined = alone;
+    sign_message(algorithm, key, alone, std::span<const ByteView>{});
+    sign_message(algorithm, key, alone_joined);
+    CHECK(alone == alone_joined);
+  }
+}
+
+TEST_CASE("signing pieces whose first piece does not hold the whole header is refused") {
+  // The contract: the Signature field and the GMAC nonce are read from the
+  // first piece. A split inside the header is a caller bug, and the signer
+  // aborts rather than sign something else (checked in a child process).
+  Bytes message = test::capture_frame("smb302-signed", 6);
+  const ByteView all{message};
+  const pid_t child = fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    std::freopen("/dev/null", "w", stderr);
+    const std::array split{all.first(wire::kSignatureOffset + 8), all.subspan(wire::kSignatureOffset + 8)};
+    (void)compute_signature(SigningAlgorithm::aes_cmac, kSmb302SigningKey, split);
+    std::_Exit(0);
+  }
+  int status = 0;
+  REQUIRE(waitpid(child, &status, 0) == child);
+  CHECK(WIFSIGNALED(status));
+  CHECK(WTERMSIG(status) == SIGABRT);
 }
