@@ -101,6 +101,22 @@ struct ExtendedAttribute {
 
 enum class LockKind : std::uint8_t { shared, exclusive };
 
+// Withdraws a waiting File::lock (an interrupted F_SETLKW or flock): the lock
+// sends SMB2 CANCEL (MS-SMB2 3.2.4.24) for its LOCK and ends with
+// STATUS_CANCELLED; a lock the server granted before the CANCEL reached it is
+// given back first. Copies share one state. Use it on the engine's thread.
+class LockCancel {
+ public:
+  LockCancel();
+  void cancel();
+  bool cancelled() const noexcept;
+
+ private:
+  friend class File;
+  struct State;
+  std::shared_ptr<State> state_;
+};
+
 // An FSCTL's outcome whatever its status (File::ioctl_with_status).
 struct IoctlResult {
   std::uint32_t status = 0;          // the response's NTSTATUS
@@ -179,6 +195,12 @@ class File {
   // STATUS_LOCK_NOT_GRANTED. (A waiting lock still fails with a transport
   // "timed out" error once ConnectionOptions::pending_timeout, 300 s, passes.)
   boost::asio::awaitable<Expected<void>> lock(std::uint64_t offset, std::uint64_t length, LockKind kind, bool wait);
+  // A waiting lock that `cancel` can withdraw: then it fails with
+  // STATUS_CANCELLED (EINTR) and leaves the range unlocked, also when the
+  // cancel comes while a reconnect is under way (it is not sent again).
+  // (g++ 12: pass a named LockCancel.)
+  boost::asio::awaitable<Expected<void>> lock(std::uint64_t offset, std::uint64_t length, LockKind kind,
+                                              LockCancel cancel);
   boost::asio::awaitable<Expected<void>> unlock(std::uint64_t offset, std::uint64_t length);
 
   // QUERY_DIRECTORY (FileIdBothDirectoryInformation) on a directory handle: the

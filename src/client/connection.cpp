@@ -334,6 +334,13 @@ asio::awaitable<Expected<Response>> Connection::call(Request request, SubmitOpti
   co_return co_await wait(tickets->front());
 }
 
+asio::awaitable<void> Connection::cancel(Ticket ticket) {
+  if (!ticket || ticket->result) co_return;
+  const auto found = pending_.find(ticket->message_id);
+  if (found == pending_.end() || found->second != ticket) co_return;  // answered, or timed out
+  co_await send_cancel(*ticket);
+}
+
 asio::awaitable<void> Connection::send_cancel(const PendingRequest& p) {
   // MS-SMB2 3.2.4.24: CANCEL reuses the target's MessageId and takes no credit;
   // once an interim response named an AsyncId, the async form carries it.

@@ -129,6 +129,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // The final response of a submitted request. On timeout a CANCEL is sent
   // (MS-SMB2 3.2.4.24) and a transport error with "timed out" returned.
   asio::awaitable<Expected<Response>> wait(Ticket ticket);
+  // Sends CANCEL (MS-SMB2 3.2.4.24) for a submitted request still without its
+  // final response (a blocking LOCK). That response (STATUS_CANCELLED, or
+  // what the server had done already) still comes through wait().
+  asio::awaitable<void> cancel(Ticket ticket);
   // submit + wait for one request.
   asio::awaitable<Expected<Response>> call(Request request, SubmitOptions options = {});
 

@@ -520,6 +520,83 @@ asio::awaitable<Expected<void>> File::lock(std::uint64_t offset, std::uint64_t l
   co_return Expected<void>{};
 }
 
+// ---- a blocking lock that can be withdrawn ----
+
+struct LockCancel::State : client::CallCancel {};
+
+LockCancel::LockCancel() : state_{std::make_shared<State>()} {}
+
+void LockCancel::cancel() {
+  if (state_) state_->cancel();
+}
+
+bool LockCancel::cancelled() const noexcept { return state_ && state_->cancelled; }
+
+namespace {
+
+// UNLOCK of a range a withdrawn lock may hold; RANGE_NOT_LOCKED is success.
+asio::awaitable<Expected<void>> give_back_lock(std::shared_ptr<Tree> tree, std::shared_ptr<client::Open> open,
+                                               std::uint64_t offset, std::uint64_t length, std::string action) {
+  wire::LockRequest req{.lock_sequence_number = 0, .lock_sequence_index = 0, .file_id = open->file_id,
+                        .locks = {wire::LockElement{.offset = offset, .length = length,
+                                                    .flags = wire::lock_flags::unlock}}};
+  set_lock_sequence(*tree, *open, req);
+  auto r = co_await tree->call(tree->request(wire::Command::lock, req), open);
+  if (!r) co_return Unexpected{r.error()};
+  if (r->status() == wire::status::RANGE_NOT_LOCKED) co_return Expected<void>{};
+  if (r->status() != wire::status::SUCCESS) co_return Unexpected{client::status_error(r->status(), std::move(action))};
+  if (open->locks_held > 0) --open->locks_held;
+  co_return Expected<void>{};
+}
+
+asio::awaitable<void> give_back_in_background(std::shared_ptr<Tree> tree, std::shared_ptr<client::Open> open,
+                                              std::uint64_t offset, std::uint64_t length, std::string action) {
+  (void)co_await give_back_lock(std::move(tree), std::move(open), offset, length, std::move(action));
+}
+
+}  // namespace
+
+// A blocking LOCK (MS-SMB2 3.3.5.14) through Tree::call, which sends its
+// CANCEL when `cancel` fires while it waits and does not send it again once
+// cancelled (a reconnect must not bring back a lock the caller gave up on).
+asio::awaitable<Expected<void>> File::lock(std::uint64_t offset, std::uint64_t length, LockKind kind,
+                                           LockCancel cancel) {
+  if (!open_) co_return Unexpected{closed_handle("lock", path_)};
+  if (!cancel.state_) co_return Unexpected{usage_error("lock " + path_, "a moved-from LockCancel")};
+  auto tree = tree_;  // both stay alive across the waits, whatever happens to this File
+  auto open = open_record_;
+  std::string action = "lock " + where(*tree, path_) + range(offset, length);
+  const std::uint32_t flags =
+      kind == LockKind::shared ? wire::lock_flags::shared_lock : wire::lock_flags::exclusive_lock;
+  wire::LockRequest body{.lock_sequence_number = 0, .lock_sequence_index = 0, .file_id = open->file_id,
+                         .locks = {wire::LockElement{.offset = offset, .length = length, .flags = flags}}};
+  // One sequence for every send of this LOCK: a resend the server already
+  // applied is answered from its LockSequenceArray (3.3.5.14).
+  set_lock_sequence(*tree, *open, body);
+  std::shared_ptr<client::CallCancel> watch = cancel.state_;
+  auto r = co_await tree->call(tree->request(wire::Command::lock, body), open, false, watch);
+  if (!r) {
+    Error e = std::move(r).error();
+    if (e.kind == ErrorKind::status && e.status == wire::status::CANCELLED) {
+      // Withdrawn between sends. A LOCK lost with its connection may have been
+      // granted (its answer lost): unlock the range once the session is back.
+      if (watch->maybe_executed)
+        asio::co_spawn(tree->executor(), give_back_in_background(tree, open, offset, length, action),
+                       asio::detached);
+      e.action = std::move(action);
+    }
+    co_return Unexpected{std::move(e)};
+  }
+  if (r->status() != wire::status::SUCCESS) co_return Unexpected{client::status_error(r->status(), std::move(action))};
+  ++open->locks_held;
+  if (!watch->cancelled) co_return Expected<void>{};
+  // Granted before the CANCEL reached the server: give it back. If that
+  // fails the range stays locked, and the caller is told it got the lock.
+  auto back = co_await give_back_lock(tree, open, offset, length, action);
+  if (!back) co_return Expected<void>{};
+  co_return Unexpected{client::status_error(wire::status::CANCELLED, std::move(action))};
+}
+
 asio::awaitable<Expected<void>> File::unlock(std::uint64_t offset, std::uint64_t length) {
   if (!open_) co_return Unexpected{closed_handle("unlock", path_)};
   auto& tree = *tree_;

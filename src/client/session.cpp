@@ -528,7 +528,36 @@ void Tree::prepare(Request& r, const Open* open, bool resent) const {
   }
 }
 
-asio::awaitable<Expected<Response>> Tree::call(Request request, std::shared_ptr<Open> open, bool resent) {
+namespace {
+
+asio::awaitable<void> send_cancel_of(std::shared_ptr<Connection> conn, Ticket ticket) {
+  co_await conn->cancel(std::move(ticket));
+}
+
+// One send of a call that can be withdrawn: cancel.on_cancel sends the
+// CANCEL while it is out (at once when the cancel came during the send).
+asio::awaitable<Expected<Response>> call_cancellable(std::shared_ptr<Connection> conn, Request request,
+                                                     SubmitOptions options, std::shared_ptr<CallCancel> cancel) {
+  std::vector<Request> chain;
+  chain.push_back(std::move(request));
+  auto tickets = co_await conn->submit(std::move(chain), options);
+  if (!tickets) co_return Unexpected{tickets.error()};
+  auto ticket = tickets->front();
+  auto executor = co_await asio::this_coro::executor;
+  auto send_cancel = [executor, conn, ticket] { asio::co_spawn(executor, send_cancel_of(conn, ticket), asio::detached); };
+  if (cancel->cancelled)
+    send_cancel();
+  else
+    cancel->on_cancel = send_cancel;
+  auto result = co_await conn->wait(ticket);
+  cancel->on_cancel = nullptr;
+  co_return result;
+}
+
+}  // namespace
+
+asio::awaitable<Expected<Response>> Tree::call(Request request, std::shared_ptr<Open> open, bool resent,
+                                               std::shared_ptr<CallCancel> cancel) {
   auto session = session_;  // alive until the final answer, whatever the caller does
   std::optional<Clock::time_point> deadline;
   auto recovery_deadline = [&]() {
@@ -542,12 +571,23 @@ asio::awaitable<Expected<Response>> Tree::call(Request request, std::shared_ptr<
   // which say the request did not run.
   bool maybe_executed = false;
   while (true) {
+    if (cancel && cancel->cancelled) {
+      // Withdrawn before (another) send: never sent again.
+      cancel->maybe_executed = maybe_executed;
+      co_return Unexpected{status_error(wire::status::CANCELLED,
+                                        std::string{wire::to_string(request.header.command)} + " on " + share_)};
+    }
     if (session->state() == SessionState::closed)
       co_return Unexpected{transport_error(std::string{wire::to_string(request.header.command)} + " on " + share_,
                                            "the session is closed")};
     if (session->state() == SessionState::recovering) {
-      auto back = co_await session->wait_recovered(session->generation(), recovery_deadline());
-      if (!back) co_return Unexpected{back.error()};
+      // A call that can be withdrawn waits in short slices, so that a cancel
+      // is seen while the server is away.
+      const auto until =
+          cancel ? std::min(recovery_deadline(), Clock::now() + std::chrono::milliseconds{200}) : recovery_deadline();
+      auto back = co_await session->wait_recovered(session->generation(), until);
+      if (!back && (!cancel || Clock::now() >= recovery_deadline() || session->state() == SessionState::closed))
+        co_return Unexpected{back.error()};
       continue;
     }
     if (open && open->lost) co_return Unexpected{lost_handle_error(*open)};
@@ -556,7 +596,14 @@ asio::awaitable<Expected<Response>> Tree::call(Request request, std::shared_ptr<
     prepare(r, open.get(), resent);
     const auto generation = session->generation();
     auto conn = session->connection_ptr();
-    auto result = co_await conn->call(std::move(r), submit_options());
+    // (Not a conditional expression: g++ 12 mishandles co_await in one.)
+    Expected<Response> result = Unexpected{Error{}};
+    if (cancel) {
+      result = co_await call_cancellable(conn, std::move(r), submit_options(), cancel);
+      cancel->maybe_executed = maybe_executed;
+    } else {
+      result = co_await conn->call(std::move(r), submit_options());
+    }
     if (!result) {
       // The connection died under it: park here until the session is back,
       // then send it again (MS-SMB2 3.2.7.1; failover.md 6.4).

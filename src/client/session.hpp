@@ -153,6 +153,28 @@ class Session : public std::enable_shared_from_this<Session> {
   FailoverCounters counters_;
 };
 
+// Lets a caller withdraw a call that waits (an interrupted blocking LOCK:
+// File::lock with a LockCancel). Tree::call checks `cancelled` before each
+// send and while the session recovers (then it fails with STATUS_CANCELLED
+// and does not send the request again); while a send is out, cancel() sends
+// its SMB2 CANCEL (MS-SMB2 3.2.4.24) and the server's answer ends the call.
+// Use on the engine's thread.
+struct CallCancel {
+  bool cancelled = false;
+  // Set by Tree::call when a send reached a connection that died before
+  // answering: the request may have run with its answer lost.
+  bool maybe_executed = false;
+  std::function<void()> on_cancel;  // set by Tree::call while a send is out
+
+  void cancel() {
+    if (cancelled) return;
+    cancelled = true;
+    auto send = std::move(on_cancel);
+    on_cancel = nullptr;
+    if (send) send();
+  }
+};
+
 class Tree : public std::enable_shared_from_this<Tree> {
  public:
   // TREE_CONNECT to \\host\share; for 3.0/3.0.2 then FSCTL_VALIDATE_NEGOTIATE_INFO
@@ -187,8 +209,9 @@ class Tree : public std::enable_shared_from_this<Tree> {
   // each holding its unsigned Request, are the request tracker of DESIGN.md:
   // nothing without a final response is forgotten. `resent`: the request
   // already went out once on a connection that died (the pipelines).
+  // `cancel`: see CallCancel.
   asio::awaitable<Expected<Response>> call(Request request, std::shared_ptr<Open> open = nullptr,
-                                           bool resent = false);
+                                           bool resent = false, std::shared_ptr<CallCancel> cancel = nullptr);
   // A compound, retried as a whole: only for chains that may run twice
   // (CREATE-QUERY-CLOSE, stat, SET_INFOs on `open`'s handle, whose members
   // get its current FileId).

@@ -1657,6 +1657,39 @@ awaitable<int> Filesystem::Impl::statfs(fuse_req_t req) {
 // that was locked, so each handle remembers what it holds and a POSIX unlock
 // of a larger range releases every lock inside it.
 
+// A sleeping lock whose application gets a signal: the kernel sends
+// FUSE_INTERRUPT and libfuse calls on_interrupt, on the engine's thread
+// (inside fuse_session_process_buf) with the request's mutex held, so the
+// cancel (SMB2 CANCEL, File::lock) is posted, not run, from there. Cleared
+// before the request is answered: after the reply `req` is gone.
+namespace {
+class LockInterrupt {
+ public:
+  LockInterrupt(asio::io_context& io, fuse_req_t req, LockCancel cancel)
+      : io_{io}, req_{req}, cancel_{std::move(cancel)} {
+    fuse_req_interrupt_func(req_, on_interrupt, this);  // runs it at once if already interrupted
+  }
+  LockInterrupt(const LockInterrupt&) = delete;
+  LockInterrupt& operator=(const LockInterrupt&) = delete;
+  ~LockInterrupt() { disarm(); }
+  void disarm() {
+    if (!armed_) return;
+    armed_ = false;
+    fuse_req_interrupt_func(req_, nullptr, nullptr);
+  }
+
+ private:
+  static void on_interrupt(fuse_req_t, void* data) {
+    auto* self = static_cast<LockInterrupt*>(data);
+    asio::post(self->io_, [cancel = self->cancel_]() mutable { cancel.cancel(); });
+  }
+  asio::io_context& io_;
+  fuse_req_t req_;
+  LockCancel cancel_;
+  bool armed_ = true;
+};
+}  // namespace
+
 awaitable<int> Filesystem::Impl::setlk(fuse_req_t req, std::uint64_t fh, std::uint64_t owner,
                                        struct flock lock, bool sleep, bool flock) {
   auto h = handle(fh);
@@ -1700,8 +1733,18 @@ awaitable<int> Filesystem::Impl::setlk(fuse_req_t req, std::uint64_t fh, std::ui
     return l.owner == owner && l.flock == flock && l.offset == offset && l.length == length;
   });
   if (!r) co_return errno_from_error(r.error());
-  auto got = co_await h->file->lock(offset, length,
-                                    lock.l_type == F_RDLCK ? LockKind::shared : LockKind::exclusive, sleep);
+  const auto kind = lock.l_type == F_RDLCK ? LockKind::shared : LockKind::exclusive;
+  Expected<void> got;
+  if (sleep) {
+    // F_SETLKW / flock without LOCK_NB: a signal ends the wait with EINTR
+    // (STATUS_CANCELLED) and leaves nothing locked on the server.
+    LockCancel cancel;
+    LockInterrupt interrupt{io, req, cancel};
+    got = co_await h->file->lock(offset, length, kind, cancel);
+    interrupt.disarm();
+  } else {
+    got = co_await h->file->lock(offset, length, kind, false);
+  }
   if (!got) {
     const auto& e = got.error();
     if (e.kind == ErrorKind::status &&

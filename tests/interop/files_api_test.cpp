@@ -402,6 +402,62 @@ TEST_CASE("byte-range locks: conflict fails at once, a waiting lock is granted a
   });
 }
 
+TEST_CASE("a waiting lock withdrawn with LockCancel: CANCEL, STATUS_CANCELLED, nothing left locked") {
+  run([]() -> asio::awaitable<void> {
+    auto c = co_await connect();
+    const std::string path = at("lock-cancel.bin");
+    auto a = VALUE(co_await c.files->open(create_file(path, kReadWrite)));
+    auto b = VALUE(co_await c.files->open(open_existing(path, kReadWrite)));
+    auto third = VALUE(co_await c.files->open(open_existing(path, kReadWrite)));
+    auto ex = co_await asio::this_coro::executor;
+
+    // Cancelled while the server keeps it waiting: STATUS_CANCELLED at once.
+    OK(co_await a.lock(0, 100, LockKind::exclusive, false));
+    LockCancel cancel;
+    auto waiting = start(ex, [&b, cancel] { return b.lock(50, 10, LockKind::exclusive, cancel); });
+    CHECK_FALSE(co_await waiting.wait(1000ms));  // blocked behind a's lock
+    const auto cancelled_at = std::chrono::steady_clock::now();
+    cancel.cancel();
+    REQUIRE(co_await waiting.wait(10s));
+    REQUIRE_FALSE(*waiting.state->value);
+    check_status(waiting.state->value->error(), status::CANCELLED);
+    CHECK(waiting.state->done_at - cancelled_at < 5s);
+    OK(co_await a.unlock(0, 100));
+    co_await sleep_for(300ms);
+    OK(co_await third.lock(50, 10, LockKind::exclusive, false));  // b did not get it later
+    OK(co_await third.unlock(50, 10));
+
+    // Cancelled in the same turn as the holder's UNLOCK, which goes out first
+    // on the same connection: the server grants the lock before the CANCEL
+    // arrives, and the lock gives it back before failing with STATUS_CANCELLED.
+    OK(co_await a.lock(0, 100, LockKind::exclusive, false));
+    LockCancel late;
+    auto granted = start(ex, [&b, late] { return b.lock(50, 10, LockKind::exclusive, late); });
+    CHECK_FALSE(co_await granted.wait(1000ms));
+    auto unlock = start(ex, [&a] { return a.unlock(0, 100); });
+    late.cancel();
+    REQUIRE(co_await unlock.wait(10s));
+    ok(*unlock.state->value, "the holder's unlock");
+    REQUIRE(co_await granted.wait(10s));
+    REQUIRE_FALSE(*granted.state->value);
+    check_status(granted.state->value->error(), status::CANCELLED);
+    OK(co_await third.lock(50, 10, LockKind::exclusive, false));  // given back
+    OK(co_await third.unlock(50, 10));
+
+    // Cancelled before it is sent: nothing goes out.
+    LockCancel early;
+    early.cancel();
+    auto never = co_await b.lock(0, 10, LockKind::exclusive, early);
+    REQUIRE_FALSE(never);
+    check_status(never.error(), status::CANCELLED);
+    OK(co_await third.lock(0, 10, LockKind::exclusive, false));
+    OK(co_await third.unlock(0, 10));
+    OK(co_await a.close());
+    OK(co_await b.close());
+    OK(co_await third.close());
+  });
+}
+
 TEST_CASE("read_directory returns 300 entries in several batches, restart starts over") {
   run([]() -> asio::awaitable<void> {
     auto c = co_await connect();

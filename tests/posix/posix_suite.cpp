@@ -25,6 +25,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <sys/time.h>
 #include <sys/vfs.h>
 #include <sys/wait.h>
 #include <sys/xattr.h>
@@ -902,6 +903,155 @@ void case_fcntl_lock(const std::string& d) {
   });
 }
 
+// ---- a blocking lock interrupted by a signal ----
+// A process waiting in F_SETLKW or flock() that gets a signal whose handler
+// was installed without SA_RESTART returns EINTR, and the lock it waited for
+// is not taken later behind its back (a network file system must withdraw the
+// request it sent: issue 6, SMB2 CANCEL).
+
+volatile sig_atomic_t alarms_seen = 0;
+void count_alarm(int) { alarms_seen = alarms_seen + 1; }
+
+// A second process that holds a lock on its own open of F until release()
+// (or until `hold_limit` passed: a waiter that the signal did not interrupt
+// then gets the lock and returns, so a failure cannot hang the suite).
+class LockHolder {
+ public:
+  LockHolder(const std::string& f, const std::function<void(int)>& take, const std::function<void(int)>& give_back,
+             std::chrono::milliseconds hold_limit) {
+    int down[2], up[2];
+    ok(::pipe2(down, O_CLOEXEC), "pipe");
+    ok(::pipe2(up, O_CLOEXEC), "pipe");
+    pid_ = ok(::fork(), "fork");
+    if (pid_ == 0) {
+      ::close(down[1]);
+      ::close(up[0]);
+      std::string said;
+      try {
+        Fd fd = open_ok(f, O_RDWR);
+        take(fd.get());
+        say(up[1], "L");
+        pollfd p{down[0], POLLIN, 0};
+        char c = 0;
+        if (::poll(&p, 1, static_cast<int>(hold_limit.count())) > 0) {
+          [[maybe_unused]] ssize_t n = ::read(down[0], &c, 1);
+        }
+        give_back(fd.get());
+        say(up[1], "U");
+        // Stay (the open stays too) until the case is done with us.
+        p = pollfd{down[0], POLLIN, 0};
+        while (::poll(&p, 1, 30000) > 0 && ::read(down[0], &c, 1) > 0) {
+        }
+      } catch (const CaseFailed& e) {
+        say(up[1], "F" + e.message);
+      }
+      ::_exit(0);
+    }
+    ::close(down[0]);
+    ::close(up[1]);
+    to_ = Fd(down[1]);
+    from_ = Fd(up[0]);
+    expect_reply('L', "the lock holder");
+  }
+  LockHolder(const LockHolder&) = delete;
+  LockHolder& operator=(const LockHolder&) = delete;
+  ~LockHolder() {
+    to_ = Fd();  // EOF: it exits
+    int status = 0;
+    for (int i = 0; i < 100 && ::waitpid(pid_, &status, WNOHANG) == 0; ++i) std::this_thread::sleep_for(50ms);
+    if (::waitpid(pid_, &status, WNOHANG) == 0) {
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, &status, 0);
+    }
+  }
+  // Tells it to give the lock back; returns once it did.
+  void release() {
+    say(to_.get(), "u");
+    expect_reply('U', "the lock holder's unlock");
+  }
+
+ private:
+  static void say(int fd, const std::string& s) { [[maybe_unused]] ssize_t n = ::write(fd, s.data(), s.size()); }
+  void expect_reply(char want, const std::string& what) {
+    pollfd p{from_.get(), POLLIN, 0};
+    if (::poll(&p, 1, 30000) <= 0) fail(what + ": no answer within 30 s");
+    char buf[4096];
+    ssize_t n = ::read(from_.get(), buf, sizeof buf);
+    if (n <= 0) fail(what + ": the process exited");
+    std::string got(buf, static_cast<std::size_t>(n));
+    if (got[0] == 'F') fail(what + ": " + got.substr(1));
+    if (got[0] != want) fail(what + ": unexpected reply " + got);
+  }
+  pid_t pid_ = -1;
+  Fd to_, from_;
+};
+
+// `wait_lock` blocks on an open of F while a LockHolder holds a conflicting
+// lock; SIGALRM after 0.5 s must end it with EINTR within 5 s. After the
+// holder unlocks, a third process gets the lock at once with `try_lock`.
+void check_interrupted_lock(const std::string& f, const std::function<void(int)>& take,
+                            const std::function<void(int)>& give_back, const std::function<int(int)>& wait_lock,
+                            const std::function<void(int)>& try_lock, const std::string& what) {
+  write_file(f, pattern(4096, 9));
+  LockHolder holder(f, take, give_back, 8000ms);
+  Fd mine = open_ok(f, O_RDWR);
+  struct sigaction sa {};
+  sa.sa_handler = count_alarm;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = 0;  // no SA_RESTART: the wait must end with EINTR
+  ok(::sigaction(SIGALRM, &sa, nullptr), "sigaction SIGALRM");
+  itimerval timer{};
+  timer.it_value.tv_usec = 500'000;
+  ok(::setitimer(ITIMER_REAL, &timer, nullptr), "setitimer");
+  const auto started = std::chrono::steady_clock::now();
+  const int rc = wait_lock(mine.get());
+  const int err = errno;
+  const auto ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
+  timer = itimerval{};
+  ::setitimer(ITIMER_REAL, &timer, nullptr);
+  if (rc == 0) {
+    fail(what + " interrupted by SIGALRM after 0.5 s: expected EINTR, got success after " + std::to_string(ms) +
+         " ms (when the holder gave up)");
+  }
+  errno = err;  // as the lock call left it
+  expect_errno(rc, {EINTR}, what + " interrupted by SIGALRM after 0.5 s");
+  expect(alarms_seen == 1, "SIGALRM handler: expected 1 call, got " + std::to_string(alarms_seen));
+  expect(ms < 5000, what + " interrupted: expected EINTR within 5000 ms, took " + std::to_string(ms) + " ms");
+  holder.release();
+  // A lock granted to the interrupted request (and not given back) would be
+  // in place by now.
+  std::this_thread::sleep_for(500ms);
+  in_second_process([&] {
+    Fd third = open_ok(f, O_RDWR);
+    try_lock(third.get());
+  });
+}
+
+void case_fcntl_lock_interrupt(const std::string& d) {
+  auto set = [](int fd, short type, off_t start, off_t len, int cmd, const std::string& what) {
+    struct flock lk = range_lock(type, start, len);
+    return what.empty() ? ::fcntl(fd, cmd, &lk) : ok(::fcntl(fd, cmd, &lk), what);
+  };
+  check_interrupted_lock(
+      d + "/f", [&](int fd) { set(fd, F_WRLCK, 0, 100, F_SETLK, "F_SETLK F_WRLCK [0,100) in the holder"); },
+      [&](int fd) { set(fd, F_UNLCK, 0, 100, F_SETLK, "F_SETLK F_UNLCK [0,100) in the holder"); },
+      [&](int fd) { return set(fd, F_WRLCK, 50, 10, F_SETLKW, ""); },
+      [&](int fd) {
+        set(fd, F_WRLCK, 50, 10, F_SETLK, "F_SETLK F_WRLCK [50,60) in a third process after the interrupted wait");
+      },
+      "F_SETLKW F_WRLCK [50,60)");
+}
+
+void case_flock_interrupt(const std::string& d) {
+  check_interrupted_lock(
+      d + "/f", [](int fd) { ok(::flock(fd, LOCK_EX), "flock LOCK_EX in the holder"); },
+      [](int fd) { ok(::flock(fd, LOCK_UN), "flock LOCK_UN in the holder"); },
+      [](int fd) { return ::flock(fd, LOCK_EX); },
+      [](int fd) { ok(::flock(fd, LOCK_EX | LOCK_NB), "flock LOCK_EX|LOCK_NB in a third process after the interrupted wait"); },
+      "flock LOCK_EX");
+}
+
 void case_statfs(const std::string& d) {
   struct statfs s {};
   ok(::statfs(d.c_str(), &s), "statfs");
@@ -1372,6 +1522,8 @@ const Case cases[] = {
     {"readdir_many", case_readdir_many},
     {"flock", case_flock},
     {"fcntl_lock", case_fcntl_lock},
+    {"fcntl_lock_interrupt", case_fcntl_lock_interrupt},
+    {"flock_interrupt", case_flock_interrupt},
     {"statfs", case_statfs},
     {"large_file", case_large_file},
     {"sparse_hole", case_sparse_hole},
