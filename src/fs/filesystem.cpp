@@ -63,6 +63,26 @@ constexpr std::uint32_t kGenericRead =
 constexpr std::uint32_t kGenericWrite = acc::write_data | acc::append_data | acc::write_ea |
                                         acc::write_attributes | acc::read_control | acc::synchronize;
 constexpr std::uint32_t kMaxIo = 1u << 20;  // FUSE's largest request: 256 pages
+
+// The data of one FUSE WRITE, alive until the WRITE is done: a copy for a
+// small write, or for a large one the request buffer itself, taken over from
+// the receive loop (Impl::write_data), so 1 MiB is not copied once more.
+struct WriteData {
+  std::shared_ptr<void> owner;
+  std::span<const std::uint8_t> bytes;
+  std::size_t size() const noexcept { return bytes.size(); }
+};
+
+// FUSE request buffers that WRITEs took over, given back to the receive loop
+// when the WRITE is done (a 1 MiB malloc would be an mmap and 256 page faults
+// each time). Bounded: more than kMax idle are freed.
+struct SpareRequestBuffers {
+  static constexpr std::size_t kMax = 2;
+  std::vector<void*> idle;
+  ~SpareRequestBuffers() {
+    for (void* m : idle) std::free(m);
+  }
+};
 constexpr std::uint64_t kWholeFile = std::numeric_limits<std::uint64_t>::max();
 // copy_file_range: the most one FUSE_COPY_FILE_RANGE copies (its reply's
 // size is 32 bits; callers loop, as cp does). A multiple of the engine's ODX range.
@@ -180,6 +200,13 @@ struct Filesystem::Impl {
   // that they open the file under whichever name it has then.
   std::unordered_map<std::uint64_t, std::shared_ptr<asio::steady_timer>> replacing;
   std::mt19937_64 rng{std::random_device{}()};
+
+  // The buffer serve() is receiving into (ll_write may take it over), and
+  // the ones WRITEs gave back.
+  fuse_buf* receiving = nullptr;
+  std::uint32_t max_write = kMaxIo;  // as agreed with the kernel (ll_init); libfuse's buffer is that + a header
+  std::shared_ptr<SpareRequestBuffers> spare_buffers = std::make_shared<SpareRequestBuffers>();
+  WriteData write_data(const char* data, std::size_t size);
 
   std::uint64_t in_flight = 0;       // op coroutines running (shutdown waits for them)
   std::uint64_t written_behind = 0;  // of those: WRITEs already answered to the kernel
@@ -669,7 +696,7 @@ struct Filesystem::Impl {
   awaitable<int> open(fuse_req_t req, fuse_ino_t ino, fuse_file_info fi);
   awaitable<int> create(fuse_req_t req, fuse_ino_t parent, std::string name, mode_t mode, fuse_file_info fi);
   awaitable<int> read(fuse_req_t req, std::size_t size, off_t off, std::uint64_t fh);
-  awaitable<int> write(fuse_req_t req, fuse_ino_t ino, std::vector<std::uint8_t> data, off_t off,
+  awaitable<int> write(fuse_req_t req, fuse_ino_t ino, WriteData data, off_t off,
                        std::uint64_t fh);
   awaitable<int> fsync(fuse_req_t req, std::uint64_t fh);
   awaitable<int> release(fuse_req_t req, fuse_ino_t ino, std::uint64_t fh);
@@ -1397,7 +1424,7 @@ awaitable<int> Filesystem::Impl::read(fuse_req_t req, std::size_t size, off_t of
   co_return 0;
 }
 
-awaitable<int> Filesystem::Impl::write(fuse_req_t req, fuse_ino_t ino, std::vector<std::uint8_t> data,
+awaitable<int> Filesystem::Impl::write(fuse_req_t req, fuse_ino_t ino, WriteData data,
                                        off_t off, std::uint64_t fh) {
   auto h = handle(fh);
   if (!h || !h->file) co_return EBADF;
@@ -1433,7 +1460,7 @@ awaitable<int> Filesystem::Impl::write(fuse_req_t req, fuse_ino_t ino, std::vect
       if (links_told) co_await notifier_caught_up();  // after the range is taken: no other write slips in
       fuse_reply_write(req, length);
       ++written_behind;
-      auto put = co_await h->file->write(offset, data);
+      auto put = co_await h->file->write(offset, data.bytes);
       --written_behind;
       h->wb_bytes -= length;
       h->wb_ranges.erase(std::find(h->wb_ranges.begin(), h->wb_ranges.end(), std::pair{offset, end}));
@@ -1453,7 +1480,7 @@ awaitable<int> Filesystem::Impl::write(fuse_req_t req, fuse_ino_t ino, std::vect
     if (const int err = co_await drain(h); err != 0) co_return err;
   }
   // DESIGN.md, Failover: answered only once the server has the data.
-  auto put = co_await h->file->write(static_cast<std::uint64_t>(off), data);
+  auto put = co_await h->file->write(static_cast<std::uint64_t>(off), data.bytes);
   if (!put) co_return errno_from_error(put.error());
   bytes_written += *put;
   if (auto* n = inodes.find(ino); n != nullptr) {
@@ -2112,10 +2139,41 @@ awaitable<void> Filesystem::Impl::trim_when_idle() {
   }
 }
 
+// The receive loop reuses its buffer for the next request, so a WRITE's data
+// must outlive it: a large WRITE (at least half the buffer, so an idle
+// buffer is never mostly empty) takes the buffer over, and the loop takes a
+// spare or lets libfuse allocate one (fuse_session_receive_buf allocates
+// when fuse_buf::mem is null; splice is off, so the data is in it).
+WriteData Filesystem::Impl::write_data(const char* data, std::size_t size) {
+  const auto* bytes = reinterpret_cast<const std::uint8_t*>(data);
+  const auto* mem = receiving != nullptr ? static_cast<const std::uint8_t*>(receiving->mem) : nullptr;
+  if (mem != nullptr && size >= max_write / 2 && size >= 64 * 1024 && bytes >= mem &&
+      bytes + size <= mem + receiving->size) {
+    void* taken = receiving->mem;
+    receiving->mem = nullptr;
+    std::shared_ptr<void> owner{taken, [spare = std::weak_ptr<SpareRequestBuffers>{spare_buffers}](void* m) {
+                                  auto pool = spare.lock();
+                                  if (pool && pool->idle.size() < SpareRequestBuffers::kMax)
+                                    pool->idle.push_back(m);
+                                  else
+                                    std::free(m);
+                                }};
+    return WriteData{std::move(owner), std::span<const std::uint8_t>{bytes, size}};
+  }
+  auto copy = std::make_shared<std::vector<std::uint8_t>>(bytes, bytes + size);
+  std::span<const std::uint8_t> view{*copy};
+  return WriteData{std::move(copy), view};
+}
+
 awaitable<void> Filesystem::Impl::serve() {
   asio::co_spawn(io, trim_when_idle(), asio::detached);
   fuse_buf buf{};
+  receiving = &buf;
   while (!stopping) {
+    if (buf.mem == nullptr && !spare_buffers->idle.empty()) {  // a WRITE took the last one
+      buf.mem = spare_buffers->idle.back();
+      spare_buffers->idle.pop_back();
+    }
     const int res = fuse_session_receive_buf(se, &buf);
     if (res == -EAGAIN || res == -EINTR) {
       boost::system::error_code ec;
@@ -2129,6 +2187,7 @@ awaitable<void> Filesystem::Impl::serve() {
     fuse_session_process_buf(se, &buf);
     if (init_done && !readahead_set) set_readahead();
   }
+  receiving = nullptr;
   std::free(buf.mem);
   co_await shutdown();
 }
@@ -2217,6 +2276,7 @@ void ll_init(void* userdata, fuse_conn_info* conn) {
   // The kernel derives max_pages from max_write (fuse_lowlevel.c, do_init);
   // 1 MiB = FUSE_MAX_MAX_PAGES pages is the most a request can carry.
   conn->max_write = cfg.wsize != 0 ? std::min(cfg.wsize, kMaxIo) : kMaxIo;
+  s->max_write = conn->max_write;
   if (cfg.rsize != 0) conn->max_read = std::min(cfg.rsize, kMaxIo);
   conn->max_background = 64;
   conn->congestion_threshold = 48;
@@ -2337,9 +2397,7 @@ void ll_read(fuse_req_t req, fuse_ino_t, size_t size, off_t off, fuse_file_info*
 
 void ll_write(fuse_req_t req, fuse_ino_t ino, const char* buf, size_t size, off_t off, fuse_file_info* fi) {
   auto* s = self(req);
-  // The request buffer is reused for the next request: the data must be copied.
-  std::vector<std::uint8_t> data(reinterpret_cast<const std::uint8_t*>(buf),
-                                 reinterpret_cast<const std::uint8_t*>(buf) + size);
+  auto data = s->write_data(buf, size);
   s->spawn(req, s->write(req, ino, std::move(data), off, fi->fh));
 }
 
