@@ -110,17 +110,7 @@ scenario() {
       # The holder takes a write lock on bytes 0-99 (its LOCK's response is
       # dropped), says so, waits for a line, unlocks once, says so, waits.
       mkfifo "$work/holder.in"
-      timeout 120 python3 -c '
-import fcntl, os, struct, sys
-fd = os.open(sys.argv[1] + "/lock.dat", os.O_RDWR)
-fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB, 100, 0)
-print("locked", flush=True)
-sys.stdin.readline()
-fcntl.lockf(fd, fcntl.LOCK_UN, 100, 0)
-print("unlocked", flush=True)
-sys.stdin.readline()
-os.close(fd)
-' "$MNT" <"$work/holder.in" >"$work/holder.out" 2>&1 &
+      lock_holder <"$work/holder.in" >"$work/holder.out" 2>&1 &
       local holder=$!
       exec 8>"$work/holder.in"
       WAIT_LIMIT_MS=70000 wait_for grep -q "^locked$\|Error\|error" "$work/holder.out" ||

@@ -174,3 +174,21 @@ tree_list() {
      LC_ALL=C sort -k3 &&
      find . -type f -print0 | LC_ALL=C sort -z | xargs -0r sha256sum) >"$2"
 }
+
+# lock_holder: a process that write-locks bytes 0-99 of $MNT/lock.dat without
+# waiting and prints "locked", unlocks at the first line on its stdin and
+# prints "unlocked", and ends at the second. Run in the background with stdin
+# from a FIFO: lock_holder <"$fifo" >"$out" 2>&1 &
+lock_holder() {
+  timeout 120 python3 -c '
+import fcntl, os, sys
+fd = os.open(sys.argv[1] + "/lock.dat", os.O_RDWR)
+fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB, 100, 0)
+print("locked", flush=True)
+sys.stdin.readline()
+fcntl.lockf(fd, fcntl.LOCK_UN, 100, 0)
+print("unlocked", flush=True)
+sys.stdin.readline()
+os.close(fd)
+' "$MNT"
+}

@@ -44,16 +44,7 @@ scenario() {
   [[ $before =~ ^[0-9]+$ ]] || fail "no reconnects counter in smbxctl status $MNT"
 
   mkfifo "$work/holder.in" "$work/waiter.in"
-  timeout 120 python3 -c '
-import fcntl, os, sys
-fd = os.open(sys.argv[1] + "/lock.dat", os.O_RDWR)
-fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB, 100, 0)
-print("locked", flush=True)
-sys.stdin.readline()
-fcntl.lockf(fd, fcntl.LOCK_UN, 100, 0)
-print("unlocked", flush=True)
-sys.stdin.readline()
-' "$MNT" <"$work/holder.in" >"$work/holder.out" 2>&1 &
+  lock_holder <"$work/holder.in" >"$work/holder.out" 2>&1 &
   local holder=$!
   exec 8>"$work/holder.in"
   WAIT_LIMIT_MS=30000 wait_for grep -q "^locked$\|Error" "$work/holder.out" || fail "the holder did not report within 30 s"
