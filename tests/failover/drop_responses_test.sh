@@ -118,21 +118,13 @@ scenario() {
       grep -q "^locked$" "$work/holder.out" || fail "lock: the application's F_SETLK failed: $(tail -n 3 "$work/holder.out")"
       fault_fired "LOCK 'lock.dat'"
       # Another open (another process, so another SMB handle) must now be refused...
-      local probe='import fcntl, os, sys
-fd = os.open(sys.argv[1] + "/lock.dat", os.O_RDWR)
-try:
-    fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB, 100, 0)
-    print("granted")
-except OSError as e:
-    print("refused", e.errno)
-'
       local other
-      other=$(timeout 60 python3 -c "$probe" "$MNT" 2>&1)
+      other=$(lock_probe 100 0)
       [[ $other == refused* ]] || fail "lock: a second process got the range the holder locked: $other"
       # ...and granted after ONE unlock: a lock executed twice would need two.
       echo >&8
       WAIT_LIMIT_MS=30000 wait_for grep -q "^unlocked$" "$work/holder.out" || fail "lock: the holder's unlock did not return"
-      other=$(timeout 60 python3 -c "$probe" "$MNT" 2>&1)
+      other=$(lock_probe 100 0)
       [[ $other == granted ]] || fail "lock: after one unlock the range is still locked ($other): the LOCK ran twice"
       echo >&8
       exec 8>&-

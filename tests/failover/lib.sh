@@ -192,3 +192,18 @@ sys.stdin.readline()
 os.close(fd)
 ' "$MNT"
 }
+
+# lock_probe LEN START: from a new process (so a new SMB handle), tries a
+# write lock on LEN bytes at START of $MNT/lock.dat without waiting; prints
+# "granted" or "refused ERRNO".
+lock_probe() {
+  timeout 60 python3 -c '
+import fcntl, os, sys
+fd = os.open(sys.argv[1] + "/lock.dat", os.O_RDWR)
+try:
+    fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB, int(sys.argv[2]), int(sys.argv[3]))
+    print("granted")
+except OSError as e:
+    print("refused", e.errno)
+' "$MNT" "$1" "$2" 2>&1
+}

@@ -102,15 +102,7 @@ sys.stdin.readline()
   WAIT_LIMIT_MS=30000 wait_for grep -q "^unlocked$" "$work/holder.out" || fail "the holder's unlock did not return"
   sleep 0.5  # a LOCK sent again after the cancel would hold the range by now
   local third
-  third=$(timeout 60 python3 -c '
-import fcntl, os, sys
-fd = os.open(sys.argv[1] + "/lock.dat", os.O_RDWR)
-try:
-    fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB, 10, 50)
-    print("granted")
-except OSError as e:
-    print("refused", e.errno)
-' "$MNT" 2>&1)
+  third=$(lock_probe 10 50)
   [[ $third == granted ]] || fail "a third process cannot lock bytes 50-59 after the interrupted wait ($third): the cancelled LOCK came back"
   echo >&8
   echo >&9
