@@ -4,13 +4,16 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <span>
 
 #include <boost/asio/experimental/awaitable_operators.hpp>
 
 #include "crypto/signing.hpp"
 #include "crypto/transform.hpp"
 #include "server/log.hpp"
+#include "wire/writer.hpp"
 
 namespace smbx::server {
 
@@ -99,7 +102,6 @@ asio::awaitable<void> Connection::watchdog() {
 asio::awaitable<void> Connection::read_loop() {
   std::array<std::uint8_t, 4> prefix{};
   Bytes frame;
-  Bytes response;
   auto& faults = server_.faults();
   const auto fault_watch = faults.watch(this, socket_);  // fault injection (faults.hpp)
   for (;;) {
@@ -118,7 +120,7 @@ asio::awaitable<void> Connection::read_loop() {
     if (ec2) co_return;
     deadline_ = Clock::now() + idle_timeout_;  // a freeze (at most 600 s) is no idle timeout
     if (!co_await faults.hold(this)) co_return;
-    response.clear();
+    OutFrame response;
     if (!process_frame(frame, response)) {
       log_debug("connection from " + peer_ + ": dropped after a protocol violation");
       co_return;
@@ -136,8 +138,8 @@ asio::awaitable<void> Connection::read_loop() {
   }
 }
 
-void Connection::queue_frame(Bytes frame) {
-  outgoing_bytes_ += frame.size();
+void Connection::queue_frame(OutFrame frame) {
+  outgoing_bytes_ += frame.length();
   outgoing_.push_back(std::move(frame));
   if (writer_wake_) writer_wake_->cancel();
 }
@@ -150,19 +152,22 @@ asio::awaitable<void> Connection::write_loop() {
       writer_wake_->expires_at(Clock::time_point::max());
       co_await writer_wake_->async_wait(asio::as_tuple(asio::use_awaitable));
     }
-    Bytes frame = std::move(outgoing_.front());
+    OutFrame frame = std::move(outgoing_.front());
     outgoing_.pop_front();
-    outgoing_bytes_ -= frame.size();
+    outgoing_bytes_ -= frame.length();
     if (outgoing_bytes_ <= kMaxQueuedBytes) drained_->cancel();
-    const auto out_size = frame.size();
+    const auto out_size = frame.length();
     const std::array<std::uint8_t, 4> out_prefix{0, static_cast<std::uint8_t>(out_size >> 16),
                                                  static_cast<std::uint8_t>(out_size >> 8),
                                                  static_cast<std::uint8_t>(out_size)};
-    const std::array<asio::const_buffer, 2> buffers{asio::buffer(out_prefix), asio::buffer(frame)};
+    const ByteView body = frame.view();
+    const std::array<asio::const_buffer, 2> buffers{asio::buffer(out_prefix),
+                                                    asio::buffer(body.data(), body.size())};
     if (!co_await server_.faults().before_send(this)) co_return;  // freeze, delay (faults.hpp)
     deadline_ = std::max(deadline_, Clock::now() + std::chrono::seconds{60});
     auto [ec, n] = co_await asio::async_write(socket_, buffers, asio::as_tuple(asio::use_awaitable));
     if (ec) co_return;
+    server_.io_buffers().give_back(std::move(frame.buffer));
   }
 }
 
@@ -208,11 +213,11 @@ void Connection::channel_gone(Session& session, const Connection* gone) {
             " left");
 }
 
-bool Connection::process_frame(Bytes& frame, Bytes& response) {
+bool Connection::process_frame(Bytes& frame, OutFrame& response) {
   switch (wire::protocol_id(frame)) {
     case wire::kSmb1ProtocolId:
       if (negotiated_ || smb1_negotiated_wildcard_) return false;
-      return process_smb1_negotiate(frame, response);
+      return process_smb1_negotiate(frame, response.bytes);
     case wire::kSmb2ProtocolId:
       return process_chain(frame, nullptr, response);
     case wire::kTransformProtocolId: {
@@ -322,7 +327,8 @@ std::optional<std::vector<ChainMember>> split_chain(ByteView frame) {
 
 }  // namespace
 
-bool Connection::process_chain(ByteView chain, Session* transform_session, Bytes& response) {
+bool Connection::process_chain(ByteView chain, Session* transform_session, OutFrame& out_frame) {
+  Bytes& response = out_frame.bytes;
   auto members = split_chain(chain);
   if (!members) return false;
   const bool encrypted = transform_session != nullptr;
@@ -335,9 +341,12 @@ bool Connection::process_chain(ByteView chain, Session* transform_session, Bytes
     // sent (3.1.1 SESSION_SETUP); looked up when it is, as a later member
     // of the chain may have ended it.
     std::optional<std::uint64_t> preauth_session;
-    // Bytes left free in front of the message for the TRANSFORM_HEADER (an
-    // encrypted READ response, encoded straight behind it).
-    std::size_t headroom = 0;
+    // A lone READ's response, built around its data in the buffer it was
+    // read into: the message is buffer[message_at, message_at + message_size),
+    // with kTransformHeaderSize bytes of room in front.
+    IoBuffer buffer;
+    std::size_t message_at = 0;
+    std::size_t message_size = 0;
   };
   std::vector<Out> outs;
   std::optional<std::uint64_t> ended_session;
@@ -507,14 +516,28 @@ bool Connection::process_chain(ByteView chain, Session* transform_session, Bytes
     }
 
     Out out;
-    if (const auto* read = std::get_if<wire::ReadResponse>(&reply.body); read != nullptr && encrypted) {
-      // Encoded once, behind room for the TRANSFORM_HEADER, and sealed where
-      // it lies: an 8 MiB READ is neither copied nor reallocated again.
-      out.headroom = wire::kTransformHeaderSize;
-      out.bytes.reserve(out.headroom + wire::kHeaderSize + 64 + read->data.size());
-      out.bytes.resize(out.headroom);
+    const auto* read = std::get_if<wire::ReadResponse>(&reply.body);
+    IoBuffer read_buffer = std::move(read_buffer_);
+    const std::uint8_t* read_data_at = read_buffer ? read_buffer.data.get() + read_data_offset(read_buffer) : nullptr;
+    if (read != nullptr && read_data_at != nullptr && read->data.data() == read_data_at && !read->data.empty() &&
+        members->size() == 1 && reply.status == st::SUCCESS) {
+      // A lone READ: the header and the fixed part go in front of the data
+      // where it was read (room left by handle_read); it is signed or sealed
+      // there and sent from there. An 8 MiB READ is never copied.
+      out.message_at = read_data_offset(read_buffer) - wire::kReadResponseDataOffset;
+      out.message_size = wire::kReadResponseDataOffset + read->data.size();
+      Bytes front;
+      front.reserve(wire::kReadResponseDataOffset);
+      wire::Writer w{front};
+      wire::encode_header(w, rh);
+      wire::encode_read_response_prefix(w, *read, static_cast<std::uint32_t>(read->data.size()));
+      if (front.size() != wire::kReadResponseDataOffset) return false;  // cannot happen: 64 + 16 bytes
+      std::copy(front.begin(), front.end(), read_buffer.data.get() + out.message_at);
+      out.buffer = std::move(read_buffer);
+    } else {
+      wire::encode_message(out.bytes, rh, reply.body);  // a READ inside a compound is copied
+      server_.io_buffers().give_back(std::move(read_buffer));
     }
-    wire::encode_message(out.bytes, rh, reply.body);
     if (h.command == Command::negotiate && reply.status == st::SUCCESS && dialect_ == wire::Dialect::smb311) {
       preauth_.update(m.bytes);  // MS-SMB2 3.3.5.4
       preauth_.update(out.bytes);
@@ -533,11 +556,29 @@ bool Connection::process_chain(ByteView chain, Session* transform_session, Bytes
     outs.push_back(std::move(out));
   }
 
+  if (outs.size() == 1 && outs.front().buffer) {  // a lone READ, built in its buffer
+    Out& o = outs.front();
+    const std::span<std::uint8_t> message{o.buffer.data.get() + o.message_at, o.message_size};
+    if (o.sign) crypto::sign_message(o.algorithm, o.key, message);
+    out_frame.offset = o.message_at;
+    out_frame.size = o.message_size;
+    if (encrypted) {
+      if (!transform_session->nonces) return false;
+      auto nonce = transform_session->nonces->next();
+      if (!nonce) return false;
+      out_frame.offset -= wire::kTransformHeaderSize;
+      out_frame.size += wire::kTransformHeaderSize;
+      const std::span<std::uint8_t> frame{o.buffer.data.get() + out_frame.offset, out_frame.size};
+      crypto::encrypt_message_in_place(cipher_, transform_session->keys.decryption, *nonce, transform_session->id,
+                                       frame);
+    }
+    out_frame.buffer = std::move(o.buffer);
+    if (ended_session) end_session(*ended_session);
+    return true;
+  }
   // An encrypted response is sealed in place behind room left for its
-  // TRANSFORM_HEADER, and a lone unencrypted one is moved, not copied: a
-  // READ response can be 8 MiB.
-  const bool sealed_where_encoded = encrypted && outs.size() == 1 && outs.front().headroom != 0;
-  if (encrypted && !sealed_where_encoded) {
+  // TRANSFORM_HEADER, and a lone unencrypted one is moved, not copied.
+  if (encrypted) {
     std::size_t total = wire::kTransformHeaderSize;
     for (const auto& o : outs) total += o.bytes.size() + 8;
     response.reserve(total);
@@ -546,10 +587,6 @@ bool Connection::process_chain(ByteView chain, Session* transform_session, Bytes
   // MS-SMB2 3.3.4.1.3: every member but the last padded to 8 bytes; each signed alone.
   for (std::size_t i = 0; i < outs.size(); ++i) {
     auto& bytes = outs[i].bytes;
-    if (outs[i].headroom != 0 && !sealed_where_encoded) {  // a READ inside a compound
-      bytes.erase(bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(outs[i].headroom));
-      outs[i].headroom = 0;
-    }
     if (i + 1 < outs.size()) {
       bytes.resize((bytes.size() + 7) & ~std::size_t{7}, 0);
       store_le32(bytes.data() + wire::kNextCommandOffset, static_cast<std::uint32_t>(bytes.size()));
@@ -557,7 +594,7 @@ bool Connection::process_chain(ByteView chain, Session* transform_session, Bytes
     if (outs[i].sign) crypto::sign_message(outs[i].algorithm, outs[i].key, bytes);
     if (outs[i].preauth_session)
       if (crypto::PreauthHash* preauth = setup_preauth(*outs[i].preauth_session)) preauth->update(bytes);
-    if (sealed_where_encoded || (response.empty() && outs.size() == 1)) response = std::move(bytes);
+    if (!encrypted && outs.size() == 1) response = std::move(bytes);
     else response.insert(response.end(), bytes.begin(), bytes.end());
   }
   if (encrypted) {

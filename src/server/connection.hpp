@@ -21,6 +21,8 @@
 #include "wire/fsctl.hpp"
 #include "wire/message.hpp"
 #include "wire/ntstatus.hpp"
+#include "wire/read_write.hpp"
+#include "wire/transform.hpp"
 
 namespace smbx::server {
 
@@ -44,8 +46,36 @@ struct AsyncWork {
   wire::Guid create_guid{};
 };
 
+// A READ's data is read into an IoBuffer behind this much room, so that its
+// response is built around it: the TRANSFORM_HEADER (MS-SMB2 2.2.41), the
+// SMB2 header and the READ response's fixed part (2.2.20, DataOffset 0x50).
+inline constexpr std::size_t kReadFrontRoom = wire::kTransformHeaderSize + wire::kReadResponseDataOffset;
+// What an IoBuffer for a READ of n bytes needs: n + kReadBufferSlack.
+inline constexpr std::size_t kReadBufferSlack = kReadFrontRoom + 63;
+// Where the data goes in `buffer`: after kReadFrontRoom, 64-byte aligned.
+inline std::size_t read_data_offset(const IoBuffer& buffer) {
+  const auto base = reinterpret_cast<std::uintptr_t>(buffer.data.get());
+  return ((base + kReadFrontRoom + 63) & ~std::uintptr_t{63}) - base;
+}
+
+// A frame to send (without its Direct-TCP prefix): encoded into `bytes`, or
+// built in place in part of a pooled `buffer` (a READ response).
+struct OutFrame {
+  Bytes bytes;
+  IoBuffer buffer;
+  std::size_t offset = 0;  // the frame within `buffer`
+  std::size_t size = 0;
+
+  OutFrame() = default;
+  OutFrame(Bytes b) : bytes{std::move(b)} {}  // implicit: any encoded frame is one
+  ByteView view() const { return buffer ? ByteView{buffer.data.get() + offset, size} : ByteView{bytes}; }
+  std::size_t length() const { return buffer ? size : bytes.size(); }
+  bool empty() const { return length() == 0; }
+};
+
 // What a handler answers. A failure status with no body set goes out as an
-// ERROR response. Views in `body` point into `storage` or the request.
+// ERROR response. Views in `body` point into `storage`, the request, or (a
+// READ) Connection::read_buffer_.
 struct Reply {
   wire::NtStatus status = wire::status::SUCCESS;
   wire::Body body = wire::ErrorResponse{};
@@ -151,7 +181,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   boost::asio::awaitable<void> read_loop();
   boost::asio::awaitable<void> watchdog();
   boost::asio::awaitable<void> write_loop();
-  void queue_frame(Bytes frame);
+  void queue_frame(OutFrame frame);
 
   // A request that went async (MS-SMB2 3.3.4.2): its final response comes later.
   struct Pending {
@@ -170,9 +200,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   // Turns one frame into the frame to send back (empty: nothing to send).
   // Returns false when the connection must be dropped.
-  bool process_frame(Bytes& frame, Bytes& response);
+  bool process_frame(Bytes& frame, OutFrame& response);
   bool process_smb1_negotiate(ByteView frame, Bytes& response);
-  bool process_chain(ByteView chain, Session* transform_session, Bytes& response);
+  bool process_chain(ByteView chain, Session* transform_session, OutFrame& response);
   Reply execute(Request& request);
   Reply dispatch(Request& request);
   std::uint16_t credits_to_grant(const wire::Header& request, std::uint16_t charge);
@@ -280,7 +310,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool retrying_create_ = false;  // handle_create() runs again after a break (retry_create)
   std::map<std::uint64_t, Pending> pending_;  // by AsyncId
   std::uint64_t next_async_id_ = 1;
-  std::deque<Bytes> outgoing_;  // frames (without the Direct-TCP prefix) to send, in order
+  // handle_read() -> process_chain(): the buffer the data of the READ just
+  // answered was read into, at read_data_offset(). A lone READ's response
+  // is built and sent from it.
+  IoBuffer read_buffer_;
+  std::deque<OutFrame> outgoing_;  // frames (without the Direct-TCP prefix) to send, in order
   std::size_t outgoing_bytes_ = 0;  // their total size
   static constexpr std::size_t kMaxQueuedBytes = 16u << 20;
   std::optional<boost::asio::steady_timer> writer_wake_;

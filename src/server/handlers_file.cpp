@@ -649,29 +649,33 @@ Reply Connection::handle_read(Request& r) {
   if (req.length > server_.config().max_io_size) return fail(st::INVALID_PARAMETER);
   if (req.offset > static_cast<std::uint64_t>(INT64_MAX) - req.length) return fail(st::INVALID_PARAMETER);
   if (read_conflicts(*open, req.offset, req.length)) return fail(st::FILE_LOCK_CONFLICT);
-  // The data is read into a buffer this thread keeps, grown once to the
-  // largest READ and never cleared: no 8 MiB zero-fill and no fresh pages per
-  // READ. The response body points into it; process_chain() encodes the
-  // response before it runs another handler, so one buffer is enough.
-  thread_local Bytes read_buffer;
-  if (read_buffer.size() < req.length) read_buffer.resize(req.length);
-  Reply reply;
+  // The data is read straight into the buffer its response is sent from,
+  // behind room for the headers (process_chain() builds the rest around
+  // it): uninitialised, recycled by the server's pool, never copied.
+  IoBuffer buffer = server_.io_buffers().take(std::size_t{req.length} + kReadBufferSlack);
+  std::uint8_t* const data = buffer.data.get() + read_data_offset(buffer);
   std::size_t done = 0;
   while (done < req.length) {
-    const auto n = ::pread(open->fd, read_buffer.data() + done, req.length - done,
-                           static_cast<off_t>(req.offset + done));
+    const auto n = ::pread(open->fd, data + done, req.length - done, static_cast<off_t>(req.offset + done));
     if (n < 0) {
       if (errno == EINTR) continue;
-      return fail(status_from_errno(errno));
+      const int error = errno;
+      server_.io_buffers().give_back(std::move(buffer));
+      return fail(status_from_errno(error));
     }
     if (n == 0) break;
     done += static_cast<std::size_t>(n);
   }
-  if ((done == 0 && req.length > 0) || done < req.minimum_count) return fail(st::END_OF_FILE);
+  if ((done == 0 && req.length > 0) || done < req.minimum_count) {
+    server_.io_buffers().give_back(std::move(buffer));
+    return fail(st::END_OF_FILE);
+  }
   open->position = req.offset + done;  // FilePositionInformation follows reads (Samba does the same)
+  Reply reply;
   wire::ReadResponse rsp;
-  rsp.data = ByteView{read_buffer}.first(done);
+  rsp.data = ByteView{data, done};
   reply.body = rsp;
+  read_buffer_ = std::move(buffer);
   return reply;
 }
 

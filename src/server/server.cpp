@@ -17,6 +17,35 @@
 
 namespace smbx::server {
 
+IoBuffer IoBufferPool::take(std::size_t size) {
+  // The smallest idle buffer that fits.
+  auto best = idle_.end();
+  for (auto it = idle_.begin(); it != idle_.end(); ++it)
+    if (it->capacity >= size && (best == idle_.end() || it->capacity < best->capacity)) best = it;
+  if (best != idle_.end()) {
+    IoBuffer buffer = std::move(*best);
+    idle_.erase(best);
+    return buffer;
+  }
+  // Rounded up so that READs of slightly different sizes share buffers.
+  constexpr std::size_t kGrain = 64u << 10;
+  IoBuffer buffer;
+  buffer.capacity = (size + kGrain - 1) / kGrain * kGrain;
+  buffer.data = std::make_unique_for_overwrite<std::uint8_t[]>(buffer.capacity);
+  return buffer;
+}
+
+void IoBufferPool::give_back(IoBuffer buffer) {
+  if (!buffer) return;
+  idle_.push_back(std::move(buffer));
+  if (idle_.size() <= kMaxIdle) return;
+  // Full: the smallest goes.
+  auto smallest = idle_.begin();
+  for (auto it = idle_.begin(); it != idle_.end(); ++it)
+    if (it->capacity < smallest->capacity) smallest = it;
+  idle_.erase(smallest);
+}
+
 namespace {
 Error local_error(std::string action, std::string detail) {
   return Error{.kind = ErrorKind::local, .wire = WireError::none, .status = 0, .action = std::move(action),

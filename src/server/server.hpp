@@ -10,6 +10,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "auth/ntlm.hpp"
 #include "server/config.hpp"
@@ -25,6 +26,30 @@ namespace smbx::server {
 namespace asio = boost::asio;
 
 class Connection;
+
+// Uninitialised storage for a large response built where it is sent from (a
+// READ response: the data is pread straight into it, no zero-fill, no copy).
+struct IoBuffer {
+  std::unique_ptr<std::uint8_t[]> data;
+  std::size_t capacity = 0;
+  explicit operator bool() const { return data != nullptr; }
+};
+
+// The IoBuffers of the server's connections, recycled once a connection's
+// write loop has sent them: a stream of 8 MiB READs reuses a few buffers
+// whose pages are already mapped instead of faulting in fresh ones each
+// time. How many are out at once is bounded by each connection's queued
+// bytes; at most kMaxIdle wait here, the rest are freed.
+class IoBufferPool {
+ public:
+  // A buffer of at least `size` bytes, contents undefined.
+  IoBuffer take(std::size_t size);
+  void give_back(IoBuffer buffer);
+
+ private:
+  static constexpr std::size_t kMaxIdle = 4;
+  std::vector<IoBuffer> idle_;
+};
 
 class Server {
  public:
@@ -94,6 +119,7 @@ class Server {
   std::vector<std::shared_ptr<Connection>> connections();
   // Fault injection (control request "fault ...", faults.hpp).
   Faults& faults() { return faults_; }
+  IoBufferPool& io_buffers() { return io_buffers_; }
 
   // MS-SMB2 3.3.1.5 GlobalOpenTable, the part no connection holds: durable
   // and persistent opens whose connection or session went away (3.3.7.1,
@@ -143,6 +169,7 @@ class Server {
   asio::io_context& io_;
   ServerConfig config_;
   Faults faults_{io_};
+  IoBufferPool io_buffers_;
   std::vector<std::unique_ptr<Share>> shares_;
   std::map<std::u16string, auth::NtHash> users_;  // keyed by the upper-cased user name
   std::optional<asio::ip::tcp::acceptor> acceptor_;
