@@ -339,6 +339,15 @@ struct Filesystem::Impl {
     boost::system::error_code ec;
     co_await timer->async_wait(asio::redirect_error(asio::use_awaitable, ec));
   }
+  // The link count of `names` changed: the kernel drops their cached
+  // attributes before the request is answered.
+  awaitable<void> invalidate_attributes(std::vector<std::uint64_t> names) {
+    asio::post(notifier, [this, names, weak = std::weak_ptr<bool>{alive}] {
+      for (auto id : names)
+        if (!weak.expired() && !stopping) fuse_lowlevel_notify_inval_inode(se, id, -1, 0);
+    });
+    co_await notifier_caught_up();
+  }
   static bool hidden_name(std::string_view name) {
     return name.substr(0, kHiddenPrefix.size()) == kHiddenPrefix;
   }
@@ -1032,11 +1041,7 @@ awaitable<int> Filesystem::Impl::remove(fuse_req_t req, fuse_ino_t parent, std::
     // The file's other names lost a link.
     auto names = inodes.same_file(n->id);
     for (auto other : names) invalidate(other);
-    asio::post(notifier, [this, names, weak = std::weak_ptr<bool>{alive}] {
-      for (auto id : names)
-        if (!weak.expired() && !stopping) fuse_lowlevel_notify_inval_inode(se, id, -1, 0);
-    });
-    co_await notifier_caught_up();  // a stat(2) right after unlink(2) sees the new count
+    co_await invalidate_attributes(names);  // a stat(2) right after unlink(2) sees the new count
   }
   inodes.detach_path(path);
   invalidate_parent(path);
@@ -1252,11 +1257,7 @@ awaitable<int> Filesystem::Impl::link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t
       if (auto* o = inodes.find(other); o != nullptr && o->info) o->info->links = info->links;
     auto names = inodes.same_file(ino);
     names.push_back(ino);
-    asio::post(notifier, [this, names, weak = std::weak_ptr<bool>{alive}] {
-      for (auto id : names)
-        if (!weak.expired() && !stopping) fuse_lowlevel_notify_inval_inode(se, id, -1, 0);
-    });
-    co_await notifier_caught_up();  // a stat(2) right after link(2) sees the new count
+    co_await invalidate_attributes(names);  // a stat(2) right after link(2) sees the new count
   }
   auto target = co_await symlink_of(to, *info);
   invalidate_parent(to);

@@ -201,6 +201,16 @@ bool same_user(std::string_view a, std::string_view b) {
 
 constexpr wire::NtStatus kRequestOutOfSequence = 0xC000042A;  // STATUS_REQUEST_OUT_OF_SEQUENCE
 
+// Puts the step's token in the reply; true when authentication goes on: the
+// reply is then MORE_PROCESSING_REQUIRED, ready to send (MS-SMB2 3.3.5.5.3).
+bool more_processing(Reply& reply, auth::SpnegoServer::StepResult& step) {
+  reply.storage = std::move(step.token);
+  if (step.complete) return false;
+  reply.status = st::MORE_PROCESSING_REQUIRED;
+  reply.body = wire::SessionSetupResponse{0, reply.storage};
+  return true;
+}
+
 }  // namespace
 
 Reply Connection::handle_session_setup(Request& r) {
@@ -243,12 +253,7 @@ Reply Connection::handle_session_setup(Request& r) {
     }
     return reply;
   }
-  reply.storage = std::move(step->token);
-  if (!step->complete) {
-    reply.status = st::MORE_PROCESSING_REQUIRED;
-    reply.body = wire::SessionSetupResponse{0, reply.storage};
-    return reply;
-  }
+  if (more_processing(reply, *step)) return reply;
   session->auth.reset();
   if (session->state == Session::State::in_progress) {
     // MS-SMB2 3.3.5.5.3: keys from the session key and, in 3.1.1, the hash
@@ -327,12 +332,7 @@ Reply Connection::bind_session(Request& r) {
     drop();
     return reply;
   }
-  reply.storage = std::move(step->token);
-  if (!step->complete) {
-    reply.status = st::MORE_PROCESSING_REQUIRED;
-    reply.body = wire::SessionSetupResponse{0, reply.storage};
-    return reply;
-  }
+  if (more_processing(reply, *step)) return reply;
   // MS-SMB2 3.3.5.5.2: the same user, or ACCESS_DENIED (Samba).
   if (step->auth->is_anonymous || !same_user(step->auth->user, session->user)) {
     log_info("connection from " + peer_ + ": user " + step->auth->user + " may not bind session " +
