@@ -9,6 +9,13 @@
 #include <sstream>
 
 namespace smbx::server {
+
+bool equal_ci(std::string_view a, std::string_view b) noexcept {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
 namespace {
 Error usage(std::string action, std::string detail) {
   return Error{.kind = ErrorKind::usage, .wire = WireError::none, .status = 0, .action = std::move(action),
@@ -29,15 +36,10 @@ std::vector<std::string> split_users(std::string_view text, std::string_view sep
   return out;
 }
 
-bool same_name(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-         });
-}
 }  // namespace
 
 bool ShareConfig::allows(std::string_view user) const {
-  return users.empty() || std::any_of(users.begin(), users.end(), [&](const auto& u) { return same_name(u, user); });
+  return users.empty() || std::any_of(users.begin(), users.end(), [&](const auto& u) { return equal_ci(u, user); });
 }
 
 Expected<ShareConfig> parse_share_spec(std::string_view spec) {
@@ -126,12 +128,6 @@ std::string key_of(std::string_view s) {
   for (const char c : s)
     if (c != ' ' && c != '\t' && c != '_') out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return out;
-}
-
-bool equal_ci(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-         });
 }
 
 std::optional<bool> parse_bool(std::string_view v) {

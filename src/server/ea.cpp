@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cerrno>
 
+#include "server/config.hpp"
 #include "server/share_path.hpp"
 
 namespace smbx::server::ea {
@@ -85,12 +86,7 @@ Expected<std::vector<Attribute>> list_target(Target t) {
 
 }  // namespace
 
-bool same_name(std::string_view a, std::string_view b) noexcept {
-  return std::ranges::equal(a, b, [](char x, char y) {
-    auto up = [](char c) { return (c >= 'a' && c <= 'z') ? static_cast<char>(c - 32) : c; };
-    return up(x) == up(y);
-  });
-}
+bool same_name(std::string_view a, std::string_view b) noexcept { return equal_ci(a, b); }
 
 bool is_private(std::string_view name) noexcept {
   // Samba's samba_private_attr_name(): DOS attributes, its POSIX ACL

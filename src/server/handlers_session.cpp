@@ -3,7 +3,6 @@
 // 3.3.5.15).
 #include <algorithm>
 #include <array>
-#include <cctype>
 
 #include "crypto/random.hpp"
 #include "server/connection.hpp"
@@ -192,13 +191,6 @@ std::unique_ptr<auth::SpnegoServer> make_authenticator(Server& server) {
   return std::make_unique<auth::SpnegoServer>(auth::NtlmServer{std::move(config)});
 }
 
-bool same_user(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) return false;
-  return true;
-}
-
 constexpr wire::NtStatus kRequestOutOfSequence = 0xC000042A;  // STATUS_REQUEST_OUT_OF_SEQUENCE
 
 // Puts the step's token in the reply; true when authentication goes on: the
@@ -334,7 +326,7 @@ Reply Connection::bind_session(Request& r) {
   }
   if (more_processing(reply, *step)) return reply;
   // MS-SMB2 3.3.5.5.2: the same user, or ACCESS_DENIED (Samba).
-  if (step->auth->is_anonymous || !same_user(step->auth->user, session->user)) {
+  if (step->auth->is_anonymous || !equal_ci(step->auth->user, session->user)) {
     log_info("connection from " + peer_ + ": user " + step->auth->user + " may not bind session " +
              std::to_string(id) + " of " + session->user);
     drop();
