@@ -30,6 +30,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <deque>
 #include <fstream>
 #include <limits>
 #include <random>
@@ -64,12 +65,15 @@ constexpr std::uint32_t kGenericWrite = acc::write_data | acc::append_data | acc
                                         acc::write_attributes | acc::read_control | acc::synchronize;
 constexpr std::uint32_t kMaxIo = 1u << 20;  // FUSE's largest request: 256 pages
 // WRITEs answered before the server has them, per handle, whatever their
-// size. Each holds its request state (coroutine frames, the SMB2 request:
-// about 13 KiB), so the 4 MiB write-behind bound alone would let 8192 writes
-// of 512 bytes hold 100 MiB. 1024 is what 4 MiB of 4 KiB writes take: fio
-// 4k randwrite against Samba ran at 21k IOPS with 1024, 13k with 512 and
-// 11k with 256 (Samba answers a deep queue faster).
+// size: the 4 MiB write-behind bound alone would let 8192 writes of 512
+// bytes wait. 1024 is what 4 MiB of 4 KiB writes take: fio 4k randwrite
+// against Samba ran at 21k IOPS with 1024, 13k with 512 and 11k with 256.
 constexpr std::size_t kMaxWritesBehind = 1024;
+// Coroutines per handle that send those WRITEs; the rest wait in
+// Handle::wb_queue as their data alone. Each sender holds its coroutine
+// frames, the request and its signing state (about 7 KiB, heaptrack), so
+// 1024 of them came to 7 MiB of the 4k randwrite peak. 64 keep Samba as busy.
+constexpr unsigned kWriteBehindSenders = 64;
 
 // The data of one FUSE WRITE, alive until the WRITE is done: a copy for a
 // small write, or for a large one the request buffer itself, taken over from
@@ -127,7 +131,9 @@ struct Handle {
   // but not yet by the server, and the first error one of them met (reported
   // by the next write, flush, fsync or close, as NFS does).
   std::uint64_t wb_bytes = 0;
-  std::vector<std::pair<std::uint64_t, std::uint64_t>> wb_ranges;  // [offset, end) in flight
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> wb_ranges;  // [offset, end) queued or in flight
+  std::deque<std::pair<std::uint64_t, WriteData>> wb_queue;        // offset, data: not sent yet
+  unsigned wb_senders = 0;                                          // coroutines sending wb_queue
   int wb_error = 0;
   std::unique_ptr<asio::steady_timer> wb_signal;  // cancelled whenever a WRITE completes
   bool closing = false;                           // RELEASE sent the CLOSE
@@ -215,8 +221,9 @@ struct Filesystem::Impl {
   std::shared_ptr<SpareRequestBuffers> spare_buffers = std::make_shared<SpareRequestBuffers>();
   WriteData write_data(const char* data, std::size_t size);
 
-  std::uint64_t in_flight = 0;       // op coroutines running (shutdown waits for them)
-  std::uint64_t written_behind = 0;  // of those: WRITEs already answered to the kernel
+  std::uint64_t in_flight = 0;       // coroutines running: ops and write-behind senders (shutdown waits for them)
+  std::uint64_t behind_senders = 0;  // of those: write-behind senders (send_behind)
+  std::uint64_t written_behind = 0;  // WRITEs answered to the kernel, not yet by the server
   std::uint64_t fuse_requests = 0;
   std::uint64_t bytes_read = 0;
   std::uint64_t bytes_written = 0;
@@ -433,6 +440,42 @@ struct Filesystem::Impl {
     const int err = h->wb_error;
     h->wb_error = 0;
     co_return err;
+  }
+  // Sends `h`'s queued write-behind WRITEs, one at a time, until the queue
+  // is empty (kWriteBehindSenders of these run per handle).
+  awaitable<void> send_behind(std::shared_ptr<Handle> h) {
+    while (!h->wb_queue.empty()) {
+      auto item = std::move(h->wb_queue.front());
+      h->wb_queue.pop_front();
+      const auto offset = item.first;
+      const auto length = item.second.size();
+      int err = EBADF;
+      try {
+        if (h->file) {
+          auto put = co_await h->file->write(offset, item.second.bytes);
+          if (put) bytes_written += *put;
+          err = !put ? errno_from_error(put.error()) : *put != length ? EIO : 0;
+        }
+      } catch (const std::exception&) {
+        err = EIO;  // (bad_alloc) the data is lost: say so on the next call
+      }
+      if (err != 0 && h->wb_error == 0) h->wb_error = err;
+      --written_behind;
+      h->wb_bytes -= length;
+      const std::pair range{offset, offset + length};
+      h->wb_ranges.erase(std::find(h->wb_ranges.begin(), h->wb_ranges.end(), range));
+      wb_notify(*h);
+    }
+    --h->wb_senders;
+  }
+  void start_sender(const std::shared_ptr<Handle>& h) {
+    ++h->wb_senders;
+    ++in_flight;
+    ++behind_senders;
+    asio::co_spawn(io, send_behind(h), [this](const std::exception_ptr&) {
+      --in_flight;
+      --behind_senders;
+    });
   }
   awaitable<int> drain_inode(std::uint64_t ino) {
     std::vector<std::shared_ptr<Handle>> of;
@@ -1469,17 +1512,8 @@ awaitable<int> Filesystem::Impl::write(fuse_req_t req, fuse_ino_t ino, WriteData
       if (links_told) co_await notifier_caught_up();  // after the range is taken: no other write slips in
       fuse_reply_write(req, length);
       ++written_behind;
-      auto put = co_await h->file->write(offset, data.bytes);
-      --written_behind;
-      h->wb_bytes -= length;
-      h->wb_ranges.erase(std::find(h->wb_ranges.begin(), h->wb_ranges.end(), std::pair{offset, end}));
-      if (!put) {
-        if (h->wb_error == 0) h->wb_error = errno_from_error(put.error());
-      } else {
-        bytes_written += *put;
-        if (*put != length && h->wb_error == 0) h->wb_error = EIO;
-      }
-      wb_notify(*h);
+      h->wb_queue.emplace_back(offset, std::move(data));
+      if (h->wb_senders < kWriteBehindSenders) start_sender(h);
       co_return 0;
     }
     // The lease went while we waited: write through.
@@ -2210,12 +2244,14 @@ awaitable<void> Filesystem::Impl::shutdown() {
   constexpr auto kStall = std::chrono::seconds{1};
   const auto give_up = Clock::now() + std::chrono::seconds{30};
   auto stalled = Clock::now() + kStall;
-  for (auto last = in_flight; in_flight > 0 && Clock::now() < stalled && Clock::now() < give_up;) {
+  // Progress: a request answered or a WRITE behind landed.
+  const auto pending = [this] { return in_flight + written_behind; };
+  for (auto last = pending(); in_flight > 0 && Clock::now() < stalled && Clock::now() < give_up;) {
     timer.expires_after(std::chrono::milliseconds{10});
     boost::system::error_code ec;
     co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-    if (in_flight < last) stalled = Clock::now() + kStall;
-    last = in_flight;
+    if (pending() < last) stalled = Clock::now() + kStall;
+    last = pending();
   }
   // CLOSE every handle at once and wait at most 1 s for the answers; the
   // server drops what it does not hear about with the connection.
@@ -2651,7 +2687,7 @@ MountStatus Filesystem::status() const {
   out.connection = s.client ? s.client->info() : s.files.info();
   out.open_handles = s.handles.size();
   out.cached_inodes = s.inodes.size();
-  out.requests_in_flight = s.in_flight - s.written_behind;
+  out.requests_in_flight = s.in_flight - s.behind_senders;
   out.bytes_read = s.bytes_read;
   out.bytes_written = s.bytes_written;
   out.fuse_requests = s.fuse_requests;
