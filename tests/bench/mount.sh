@@ -10,12 +10,14 @@
 #   env: RUNS (default 3), SIZE_MIB (sequential file, default 1024),
 #        RAND_SECONDS (4k random runtime, default 20), RAND_FILE_MIB (default 256),
 #        PEERS (default "mount.smbx smbnetfs rclone"), WORKLOADS (default
-#        "seq dd rand create untar rss"; a subset runs only those rows),
+#        "seq dd rand randbuf create untar rss"; a subset runs only those rows),
 #        SMBCLIENT_REF (default 1; 0 skips smbclient's get/put), SMBX_BENCH_KEEP=1
 #        keeps the scratch directory (logs of every peer)
 #
 # Workloads: fio sequential write and read (bs=1M, end_fsync=1 on write),
-# fio 4k randread and randwrite (libaio, iodepth=8, direct=0, time based),
+# fio 4k randread and randwrite at queue depth 8 (libaio, iodepth=8,
+# direct=1, time based), the same buffered (direct=0: libaio then completes
+# each I/O inside io_submit, so the depth is 1 whatever iodepth says),
 # creating 2000 small files, untar of a source tree (Boost headers, or a
 # generated tree without them). Memory counts each daemon's whole process
 # tree: smbnetfs forks a child per server connection, and that child does
@@ -89,8 +91,8 @@ if [[ ${1:-} == --inside ]]; then
     case $workload in
       seq-write) record "$peer" "$workload" "$(awk -v m="$size_mib" -v ms=$((t1 - t0)) 'BEGIN { printf "%.1f", m * 1000 / ms }')" ;;
       seq-read) record "$peer" "$workload" "$(awk -v m="$size_mib" -v ms=$((t1 - t0)) 'BEGIN { printf "%.1f", m * 1000 / ms }')" ;;
-      rand-read) record "$peer" "$workload" "$(echo "$line" | cut -d';' -f8)" ;;
-      rand-write) record "$peer" "$workload" "$(echo "$line" | cut -d';' -f49)" ;;
+      rand-read*) record "$peer" "$workload" "$(echo "$line" | cut -d';' -f8)" ;;
+      rand-write*) record "$peer" "$workload" "$(echo "$line" | cut -d';' -f49)" ;;
     esac
   }
 
@@ -234,7 +236,7 @@ PY
     rm -rf "$SHARE_PATH/bench/inodes"
   }
 
-  wants() { [[ " ${WORKLOADS:-seq dd rand create untar rss} " == *" $1 "* ]]; }
+  wants() { [[ " ${WORKLOADS:-seq dd rand randbuf create untar rss} " == *" $1 "* ]]; }
 
   bench_peer() {
     local peer=$1 why run
@@ -267,16 +269,23 @@ PY
         rm -f "$dir/dd.bin"
       fi
       # The 4k random file is laid out once by a sequential write.
-      if wants rand && [[ ! -e $dir/rand.bin ]]; then
+      if (wants rand || wants randbuf) && [[ ! -e $dir/rand.bin ]]; then
         dd if="$work/local/src.bin" of="$dir/rand.bin" bs=1M count="$rand_mib" conv=fsync status=none 2>"$work/dd.err" ||
           { record_na "$peer" rand-read "could not write the ${rand_mib} MiB file: $(tr '\n' ' ' < "$work/dd.err" | head -c 100)"
-            record_na "$peer" rand-write "could not write the ${rand_mib} MiB file (see rand-read)"
+            for w in rand-write rand-read-buffered rand-write-buffered; do
+              record_na "$peer" $w "could not write the ${rand_mib} MiB file (see rand-read)"
+            done
             rm -f "$dir/rand.bin"; }
       fi
-      local common=(--filename=rand.bin --bs=4k --size="${rand_mib}M" --ioengine=libaio --iodepth=8 --direct=0
+      # O_DIRECT: io_submit only queues the I/O, so 8 are in flight at once
+      # (the kernel sends each as its own FUSE READ or WRITE). Buffered, the
+      # same job waits for each I/O inside io_submit: a depth of 1.
+      local common=(--filename=rand.bin --bs=4k --size="${rand_mib}M" --ioengine=libaio --iodepth=8
                     --time_based --runtime="$rand_seconds" --invalidate=1)
-      wants rand && [[ -e $dir/rand.bin ]] && fio_job "$peer" rand-read --rw=randread "${common[@]}"
-      wants rand && [[ -e $dir/rand.bin ]] && fio_job "$peer" rand-write --rw=randwrite "${common[@]}"
+      wants rand && [[ -e $dir/rand.bin ]] && fio_job "$peer" rand-read --rw=randread --direct=1 "${common[@]}"
+      wants rand && [[ -e $dir/rand.bin ]] && fio_job "$peer" rand-write --rw=randwrite --direct=1 "${common[@]}"
+      wants randbuf && [[ -e $dir/rand.bin ]] && fio_job "$peer" rand-read-buffered --rw=randread --direct=0 "${common[@]}"
+      wants randbuf && [[ -e $dir/rand.bin ]] && fio_job "$peer" rand-write-buffered --rw=randwrite --direct=0 "${common[@]}"
       wants create && timed "$peer" create-2000 create_files "$dir/create-$run"
       wants untar && timed "$peer" untar untar "$dir/untar-$run"
       rm -rf "$dir/create-$run" "$dir/untar-$run" 2>/dev/null
@@ -403,7 +412,9 @@ results, runs = sys.argv[1], int(sys.argv[2])
 peers = ["mount.smbx", "smbnetfs", "rclone", "smbclient"]
 workloads = [("seq-write", "fio seq write MiB/s", True), ("seq-read", "fio seq read MiB/s", True),
              ("dd-write", "dd write MiB/s", True), ("dd-read", "dd read MiB/s", True),
-             ("rand-read", "4k randread IOPS", True), ("rand-write", "4k randwrite IOPS", True),
+             ("rand-read", "4k randread IOPS, QD8", True), ("rand-write", "4k randwrite IOPS, QD8", True),
+             ("rand-read-buffered", "4k randread IOPS, buffered", True),
+             ("rand-write-buffered", "4k randwrite IOPS, buffered", True),
              ("create-2000", "create 2000 files s", False), ("untar", "untar s", False),
              ("rss-inodes", "RSS MiB, 10000 inodes cached", False), ("rss-open", "RSS MiB, 1000 files open", False)]
 mib = {"rss-inodes", "rss-open"}
