@@ -113,6 +113,7 @@ struct HeldLock {
   std::uint64_t length = 0;
   std::uint64_t owner = 0;
   bool flock = false;
+  bool exclusive = false;
 };
 
 // An open file or directory (the fh the kernel passes back).
@@ -1797,13 +1798,23 @@ awaitable<int> Filesystem::Impl::setlk(fuse_req_t req, std::uint64_t fh, std::ui
     fuse_reply_err(req, 0);
     co_return 0;
   }
+  const bool exclusive = lock.l_type != F_RDLCK;
+  const auto same_range = [&](const HeldLock& l) {
+    return l.owner == owner && l.flock == flock && l.offset == offset && l.length == length;
+  };
+  std::optional<HeldLock> converted;
+  if (auto it = std::find_if(h->locks.begin(), h->locks.end(), same_range); it != h->locks.end()) {
+    if (it->exclusive == exclusive) {
+      fuse_reply_err(req, 0);  // held already, as asked: fcntl(2) and flock(2) succeed
+      co_return 0;
+    }
+    converted = *it;
+  }
   // Converting a lock the owner holds (shared <-> exclusive): SMB would see
   // its own lock as a conflict, so drop it first.
-  auto r = co_await unlock_matching([&](const HeldLock& l) {
-    return l.owner == owner && l.flock == flock && l.offset == offset && l.length == length;
-  });
+  auto r = co_await unlock_matching(same_range);
   if (!r) co_return errno_from_error(r.error());
-  const auto kind = lock.l_type == F_RDLCK ? LockKind::shared : LockKind::exclusive;
+  const auto kind = exclusive ? LockKind::exclusive : LockKind::shared;
   Expected<void> got;
   if (sleep) {
     // F_SETLKW / flock without LOCK_NB: a signal ends the wait with EINTR
@@ -1815,6 +1826,13 @@ awaitable<int> Filesystem::Impl::setlk(fuse_req_t req, std::uint64_t fh, std::ui
   } else {
     got = co_await h->file->lock(offset, length, kind, false);
   }
+  if (!got && converted && !flock) {
+    // fcntl(2): a conversion that fails leaves the lock held as it was.
+    // flock(2) conversions are not atomic on Linux either: the old lock goes.
+    const auto old_kind = converted->exclusive ? LockKind::exclusive : LockKind::shared;
+    auto back = co_await h->file->lock(offset, length, old_kind, false);
+    if (back) h->locks.push_back(*converted);
+  }
   if (!got) {
     const auto& e = got.error();
     if (e.kind == ErrorKind::status &&
@@ -1822,7 +1840,7 @@ awaitable<int> Filesystem::Impl::setlk(fuse_req_t req, std::uint64_t fh, std::ui
       co_return EAGAIN;
     co_return errno_from_error(e);
   }
-  h->locks.push_back(HeldLock{offset, length, owner, flock});
+  h->locks.push_back(HeldLock{offset, length, owner, flock, exclusive});
   fuse_reply_err(req, 0);
   co_return 0;
 }

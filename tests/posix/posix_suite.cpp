@@ -986,6 +986,57 @@ class LockHolder {
   Fd to_, from_;
 };
 
+// Converting a record lock: fcntl(2) keeps the old lock when the new type
+// cannot be had, and taking a lock the process already holds changes nothing.
+void case_fcntl_lock_convert(const std::string& d) {
+  const std::string f = d + "/f";
+  write_file(f, pattern(4096, 7));
+  Fd fd = open_ok(f, O_RDWR);
+  struct flock lk = range_lock(F_RDLCK, 0, 100);
+  ok(::fcntl(fd.get(), F_SETLK, &lk), "F_SETLK F_RDLCK [0,100) in the parent");
+  ok(::fcntl(fd.get(), F_SETLK, &lk), "F_SETLK F_RDLCK [0,100) again in the parent");
+  {
+    const auto take = [](int h) {
+      struct flock c = range_lock(F_RDLCK, 0, 100);
+      ok(::fcntl(h, F_SETLK, &c), "F_SETLK F_RDLCK [0,100) in the holder");
+    };
+    const auto give_back = [](int h) {
+      struct flock c = range_lock(F_UNLCK, 0, 100);
+      ok(::fcntl(h, F_SETLK, &c), "F_SETLK F_UNLCK in the holder");
+    };
+    LockHolder holder(f, take, give_back, 20000ms);
+    lk.l_type = F_WRLCK;
+    expect_errno(::fcntl(fd.get(), F_SETLK, &lk), {EAGAIN, EACCES},
+                 "F_SETLK F_WRLCK over the parent's own read lock while another process reads");
+    holder.release();
+  }
+  // The parent's read lock must still be there.
+  in_second_process([&] {
+    Fd mine = open_ok(f, O_RDWR);
+    struct flock c = range_lock(F_WRLCK, 0, 100);
+    expect_errno(::fcntl(mine.get(), F_SETLK, &c), {EAGAIN, EACCES},
+                 "F_SETLK F_WRLCK in a second process after the parent's upgrade failed (its read lock stays)");
+    c.l_type = F_RDLCK;
+    ok(::fcntl(mine.get(), F_SETLK, &c), "F_SETLK F_RDLCK in a second process beside the parent's read lock");
+  });
+  lk.l_type = F_WRLCK;
+  ok(::fcntl(fd.get(), F_SETLK, &lk), "F_SETLK F_WRLCK: the parent upgrades once alone");
+  in_second_process([&] {
+    Fd mine = open_ok(f, O_RDWR);
+    struct flock c = range_lock(F_RDLCK, 0, 100);
+    expect_errno(::fcntl(mine.get(), F_SETLK, &c), {EAGAIN, EACCES}, "F_SETLK F_RDLCK against the upgraded lock");
+  });
+  lk.l_type = F_RDLCK;
+  ok(::fcntl(fd.get(), F_SETLK, &lk), "F_SETLK F_RDLCK: the parent downgrades");
+  in_second_process([&] {
+    Fd mine = open_ok(f, O_RDWR);
+    struct flock c = range_lock(F_RDLCK, 0, 100);
+    ok(::fcntl(mine.get(), F_SETLK, &c), "F_SETLK F_RDLCK beside the downgraded lock");
+    c.l_type = F_WRLCK;
+    expect_errno(::fcntl(mine.get(), F_SETLK, &c), {EAGAIN, EACCES}, "F_SETLK F_WRLCK against the downgraded lock");
+  });
+}
+
 // `wait_lock` blocks on an open of F while a LockHolder holds a conflicting
 // lock; SIGALRM after 0.5 s must end it with EINTR within 5 s. After the
 // holder unlocks, a third process gets the lock at once with `try_lock`.
@@ -1522,6 +1573,7 @@ const Case cases[] = {
     {"readdir_many", case_readdir_many},
     {"flock", case_flock},
     {"fcntl_lock", case_fcntl_lock},
+    {"fcntl_lock_convert", case_fcntl_lock_convert},
     {"fcntl_lock_interrupt", case_fcntl_lock_interrupt},
     {"flock_interrupt", case_flock_interrupt},
     {"statfs", case_statfs},
