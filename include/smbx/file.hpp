@@ -197,7 +197,9 @@ class File {
   boost::asio::awaitable<Expected<void>> lock(std::uint64_t offset, std::uint64_t length, LockKind kind, bool wait);
   // A waiting lock that `cancel` can withdraw: then it fails with
   // STATUS_CANCELLED (EINTR) and leaves the range unlocked, also when the
-  // cancel comes while a reconnect is under way (it is not sent again).
+  // cancel comes while a reconnect is under way (it is not sent again), and
+  // within 2 s even if the server never answers the CANCEL (a grant that
+  // comes later is given back).
   // (g++ 12: pass a named LockCancel.)
   boost::asio::awaitable<Expected<void>> lock(std::uint64_t offset, std::uint64_t length, LockKind kind,
                                               LockCancel cancel);

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -522,12 +523,35 @@ asio::awaitable<Expected<void>> File::lock(std::uint64_t offset, std::uint64_t l
 
 // ---- a blocking lock that can be withdrawn ----
 
-struct LockCancel::State : client::CallCancel {};
+namespace {
+
+// How long a withdrawn LOCK waits for the server to answer (STATUS_CANCELLED,
+// or the grant that crossed the CANCEL) before its caller is told it was
+// cancelled anyway: MS-SMB2 3.3.5.16 lets a server leave a request it cannot
+// cancel running, and a process must not stay in F_SETLKW after a signal
+// until the lock is free. The LOCK is then followed in the background.
+constexpr auto kCancelAnswerWait = std::chrono::seconds{2};
+
+// A LOCK's outcome, shared by the caller and the coroutine that sends it.
+struct LockOutcome {
+  explicit LockOutcome(const asio::any_io_executor& ex) : wake{ex, asio::steady_timer::time_point::max()} {}
+  asio::steady_timer wake;  // cancelled when the outcome comes and on LockCancel::cancel
+  std::optional<Expected<client::Response>> result;
+  bool abandoned = false;  // the caller was told STATUS_CANCELLED and is gone
+};
+
+}  // namespace
+
+struct LockCancel::State : client::CallCancel {
+  std::weak_ptr<LockOutcome> waiting;
+};
 
 LockCancel::LockCancel() : state_{std::make_shared<State>()} {}
 
 void LockCancel::cancel() {
-  if (state_) state_->cancel();
+  if (!state_) return;
+  state_->cancel();
+  if (auto outcome = state_->waiting.lock()) outcome->wake.cancel();
 }
 
 bool LockCancel::cancelled() const noexcept { return state_ && state_->cancelled; }
@@ -554,6 +578,25 @@ asio::awaitable<void> give_back_in_background(std::shared_ptr<Tree> tree, std::s
   (void)co_await give_back_lock(std::move(tree), std::move(open), offset, length, std::move(action));
 }
 
+// Sends the LOCK (Tree::call) and hands its outcome to the caller, or, once
+// the caller has given up on it, gives back whatever it got.
+asio::awaitable<void> run_lock(std::shared_ptr<Tree> tree, std::shared_ptr<client::Open> open,
+                               client::Request request, std::shared_ptr<client::CallCancel> watch,
+                               std::shared_ptr<LockOutcome> outcome, std::uint64_t offset, std::uint64_t length,
+                               std::string action) {
+  auto r = co_await tree->call(std::move(request), open, false, watch);
+  if (!outcome->abandoned) {
+    outcome->result = std::move(r);
+    outcome->wake.cancel();
+    co_return;
+  }
+  const bool granted = r && r->status() == wire::status::SUCCESS;
+  // A LOCK lost with its connection may have been granted (its answer lost).
+  const bool maybe = !r && watch->maybe_executed;
+  if (granted) ++open->locks_held;
+  if (granted || maybe) (void)co_await give_back_lock(tree, open, offset, length, action);
+}
+
 }  // namespace
 
 // A blocking LOCK (MS-SMB2 3.3.5.14) through Tree::call, which sends its
@@ -574,7 +617,24 @@ asio::awaitable<Expected<void>> File::lock(std::uint64_t offset, std::uint64_t l
   // applied is answered from its LockSequenceArray (3.3.5.14).
   set_lock_sequence(*tree, *open, body);
   std::shared_ptr<client::CallCancel> watch = cancel.state_;
-  auto r = co_await tree->call(tree->request(wire::Command::lock, body), open, false, watch);
+  auto outcome = std::make_shared<LockOutcome>(tree->executor());
+  cancel.state_->waiting = outcome;
+  auto request = tree->request(wire::Command::lock, body);
+  asio::co_spawn(tree->executor(), run_lock(tree, open, std::move(request), watch, outcome, offset, length, action),
+                 asio::detached);
+  std::optional<std::chrono::steady_clock::time_point> give_up;
+  while (!outcome->result) {
+    if (watch->cancelled && !give_up) give_up = std::chrono::steady_clock::now() + kCancelAnswerWait;
+    if (give_up && std::chrono::steady_clock::now() >= *give_up) {
+      // No answer to the CANCEL: the caller goes; run_lock gives back a late grant.
+      outcome->abandoned = true;
+      co_return Unexpected{client::status_error(wire::status::CANCELLED, std::move(action))};
+    }
+    outcome->wake.expires_at(give_up ? *give_up : asio::steady_timer::time_point::max());
+    boost::system::error_code ec;
+    co_await outcome->wake.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+  }
+  auto r = std::move(*outcome->result);
   if (!r) {
     Error e = std::move(r).error();
     if (e.kind == ErrorKind::status && e.status == wire::status::CANCELLED) {

@@ -375,7 +375,7 @@ bool Connection::process_chain(ByteView chain, Session* transform_session, OutFr
     if (encrypted && h.session_id != transform_session->id) return false;
     // MS-SMB2 3.3.5.16: CANCEL uses no credit and gets no response of its own.
     if (h.command == Command::cancel) {
-      cancel_request(h);
+      if (!server_.faults().ignore_cancels()) cancel_request(h);
       continue;
     }
     if (!negotiated_ && h.command != Command::negotiate) return false;

@@ -26,7 +26,7 @@ constexpr std::uint64_t kMaxDelayMs = 60'000;
 
 const char* const kUsage =
     "error usage: fault crash | freeze SECONDS | drop-connections | drop-responses N [COMMAND|any [NAME]] | "
-    "delay MS | offload-cap BYTES | clear | status";
+    "delay MS | offload-cap BYTES | ignore-cancels | clear | status";
 
 std::vector<std::string_view> split_words(std::string_view text) {
   std::vector<std::string_view> words;
@@ -171,9 +171,16 @@ std::vector<std::string> Faults::control(std::string_view args) {
                          : "fault: ODX transfers capped at " + std::to_string(*bytes) + " bytes");
     return {"ok"};
   }
+  if (verb == "ignore-cancels") {
+    if (extra != 0) return {"error fault ignore-cancels takes no argument"};
+    ignore_cancels_ = true;
+    log_warn("fault: SMB2 CANCEL requests will be ignored");
+    return {"ok"};
+  }
   if (verb == "clear") {
     if (extra != 0) return {"error fault clear takes no argument"};
     offload_cap_ = 0;
+    ignore_cancels_ = false;
     frozen_until_ = {};
     drop_remaining_ = 0;
     drop_command_.reset();
@@ -201,6 +208,7 @@ std::vector<std::string> Faults::control(std::string_view args) {
     out.push_back("connections: " + std::to_string(connections_.size()));
     out.push_back("offload-cap: " +
                   (offload_cap_ == 0 ? std::string{"none"} : std::to_string(offload_cap_) + " bytes"));
+    out.push_back(std::string{"ignore-cancels: "} + (ignore_cancels_ ? "yes" : "no"));
     return out;
   }
   return {std::string{kUsage} + " (unknown fault '" + std::string{words[0]} + "')"};

@@ -89,6 +89,9 @@ class Faults {
 
   // offload-cap: the largest ODX TransferLength / LengthWritten (0: no cap).
   std::uint64_t offload_cap() const { return offload_cap_; }
+  // ignore-cancels: CANCEL requests are read and dropped, so a blocking LOCK
+  // waits on (a server that never answers a client's CANCEL).
+  bool ignore_cancels() const { return ignore_cancels_; }
 
   // After a frame was executed: what to do with its response.
   enum class Verdict { answer, drop, drop_and_disconnect };
@@ -129,6 +132,7 @@ class Faults {
   std::chrono::milliseconds delay_{0};
 
   std::uint64_t offload_cap_ = 0;
+  bool ignore_cancels_ = false;
 };
 
 }  // namespace smbx::server

@@ -3,7 +3,7 @@
 # the application gets EINTR, and no lock turns up later on the server.
 #
 #   lock_interrupt_test.sh --mount PATH/mount.smbx --smbxd PATH/smbxd --smbxctl PATH/smbxctl
-#                          --mode replay|down
+#                          --mode replay|down|ignored
 #
 # A holder process locks bytes 0-99; a waiter blocks in F_SETLKW on bytes
 # 50-59 with SIGALRM due after 3 s (handler without SA_RESTART: Python raises
@@ -15,6 +15,10 @@
 #           interrupt comes while the mount is reconnecting, and the LOCK must
 #           not be sent again once it is back (smbxd keeps no byte-range locks
 #           across a crash, so a resent LOCK would be granted at once).
+#   ignored: smbxd ignores every CANCEL (fault ignore-cancels): the alarm must
+#           still end the wait (2 s after the CANCEL, mount.smbx stops
+#           waiting for an answer), and when the holder unlocks, the server
+#           grants the abandoned LOCK, which mount.smbx must give back.
 # The alarm must end the wait within 5 s of firing. Then the holder unlocks,
 # and a third process must get bytes 50-59 at once (F_SETLK) while the waiter
 # still has its file open.
@@ -32,7 +36,7 @@ for ((i = 0; i < ${#fo_args[@]}; i++)); do
     --mode) mode=${fo_args[$((i + 1))]:-}; i=$((i + 1)) ;;
   esac
 done
-[[ $mode == replay || $mode == down ]] || fail "--mode must be replay or down (not '$mode')"
+[[ $mode == replay || $mode == down || $mode == ignored ]] || fail "--mode must be replay, down or ignored (not '$mode')"
 
 scenario() {
   command -v python3 >/dev/null || skip "python3 is not installed"
@@ -78,6 +82,9 @@ sys.stdin.readline()
     fault drop-connections
     WAIT_LIMIT_MS=20000 wait_for reconnected_since "$before" || fail "mount.smbx did not reconnect within 20 s of drop-connections"
     note "reconnected ($(reconnects) reconnects) while the F_SETLKW waits"
+  elif [[ $mode == ignored ]]; then
+    fault ignore-cancels
+    note "smbxd ignores CANCEL from now on"
   else
     fo_kill_smbxd
     note "smbxd killed while the F_SETLKW waits"

@@ -55,18 +55,25 @@ TEST_CASE("fault control words: ok, or an error naming the problem") {
   CHECK(first(faults.control("offload-cap -1")).starts_with("error fault offload-cap"));
   CHECK(first(faults.control("offload-cap 4096")) == "ok");
   CHECK(faults.offload_cap() == 4096);
+  CHECK(first(faults.control("ignore-cancels now")) == "error fault ignore-cancels takes no argument");
+  CHECK_FALSE(faults.ignore_cancels());
+  CHECK(first(faults.control("ignore-cancels")) == "ok");
+  CHECK(faults.ignore_cancels());
   auto status = faults.control("status");
-  REQUIRE(status.size() == 6);
+  REQUIRE(status.size() == 7);
   CHECK(status[1] == "freeze: none");
   CHECK(status[2] == "drop-responses: 3 left command set_info name x");
   CHECK(status[3] == "delay: 5 ms");
   CHECK(status[5] == "offload-cap: 4096 bytes");
+  CHECK(status[6] == "ignore-cancels: yes");
   CHECK(first(faults.control("clear")) == "ok");
   status = faults.control("status");
   CHECK(status[2] == "drop-responses: none");
   CHECK(status[3] == "delay: 0 ms");
   CHECK(status[5] == "offload-cap: none");
+  CHECK(status[6] == "ignore-cancels: no");
   CHECK(faults.offload_cap() == 0);
+  CHECK_FALSE(faults.ignore_cancels());
 }
 
 TEST_CASE("drop-responses counts matching frames, drops N, then the connection") {
