@@ -42,6 +42,7 @@
 #include "fs/inode_table.hpp"
 #include "fs/mfsymlink.hpp"
 #include "smbx/file.hpp"
+#include "wire/bytes.hpp"
 #include "wire/create.hpp"
 #include "wire/fscc.hpp"
 #include "wire/ntstatus.hpp"
@@ -168,12 +169,6 @@ std::uint64_t now_filetime() {
   struct timespec ts {};
   clock_gettime(CLOCK_REALTIME, &ts);
   return wire::fscc::filetime_from_timespec(ts);
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-         });
 }
 
 std::string server_of(std::string_view fsname) {
@@ -1974,7 +1969,7 @@ awaitable<Expected<CopyFiles>> Filesystem::Impl::open_copy(std::string source, s
   // The target is truncated at its open: were it the source (another name,
   // a hard link), the source would be gone before the copy.
   if (auto existing = co_await share.stat(target); existing) {
-    const bool same = existing->file_index != 0 ? existing->file_index == info->file_index : iequals(source, target);
+    const bool same = existing->file_index != 0 ? existing->file_index == info->file_index : equal_ascii_ci(source, target);
     if (same || existing->is_directory()) {
       (void)co_await src->close();
       co_return Unexpected{copy_error("copy " + source + " to " + target, same ? EINVAL : EISDIR,
@@ -2054,7 +2049,7 @@ awaitable<int> Filesystem::Impl::getxattr(fuse_req_t req, fuse_ino_t ino, std::s
   auto eas = co_await eas_of(n->path);
   if (!eas) co_return errno_from_error(eas.error());
   for (const auto& ea : *eas) {
-    if (!iequals(ea.name, name)) continue;
+    if (!equal_ascii_ci(ea.name, name)) continue;
     if (size == 0) {
       fuse_reply_xattr(req, ea.value.size());
     } else if (size < ea.value.size()) {
@@ -2101,7 +2096,7 @@ awaitable<int> Filesystem::Impl::setxattr(fuse_req_t req, fuse_ino_t ino, std::s
     auto eas = co_await eas_of(path);
     if (!eas) co_return errno_from_error(eas.error());
     const bool exists = std::any_of(eas->begin(), eas->end(),
-                                    [&](const ExtendedAttribute& ea) { return iequals(ea.name, name); });
+                                    [&](const ExtendedAttribute& ea) { return equal_ascii_ci(ea.name, name); });
     if ((remove || (flags & XATTR_REPLACE) != 0) && !exists) co_return ENODATA;
     if ((flags & XATTR_CREATE) != 0 && exists) co_return EEXIST;
   }

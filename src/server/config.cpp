@@ -8,13 +8,9 @@
 #include <optional>
 #include <sstream>
 
-namespace smbx::server {
+#include "wire/bytes.hpp"
 
-bool equal_ci(std::string_view a, std::string_view b) noexcept {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-         });
-}
+namespace smbx::server {
 
 namespace {
 Error usage(std::string action, std::string detail) {
@@ -39,7 +35,7 @@ std::vector<std::string> split_users(std::string_view text, std::string_view sep
 }  // namespace
 
 bool ShareConfig::allows(std::string_view user) const {
-  return users.empty() || std::any_of(users.begin(), users.end(), [&](const auto& u) { return equal_ci(u, user); });
+  return users.empty() || std::any_of(users.begin(), users.end(), [&](const auto& u) { return equal_ascii_ci(u, user); });
 }
 
 Expected<ShareConfig> parse_share_spec(std::string_view spec) {
@@ -141,7 +137,7 @@ std::optional<bool> parse_bool(std::string_view v) {
 
 void merge_share(ServerConfig& config, ShareConfig share) {
   for (auto& existing : config.shares)
-    if (equal_ci(existing.name, share.name)) {
+    if (equal_ascii_ci(existing.name, share.name)) {
       existing = std::move(share);
       return;
     }
@@ -150,7 +146,7 @@ void merge_share(ServerConfig& config, ShareConfig share) {
 
 void merge_user(ServerConfig& config, UserConfig user) {
   for (auto& existing : config.users)
-    if (equal_ci(existing.user, user.user)) {
+    if (equal_ascii_ci(existing.user, user.user)) {
       existing = std::move(user);
       return;
     }
@@ -182,7 +178,7 @@ Expected<ServerConfig> parse_config_text(std::string_view text, const std::strin
       if (section.find_first_of("\\/:*?\"<>|$ ") != std::string::npos || section.size() > 80)
         return error("share name '" + section + "' has a character clients cannot use");
       for (const auto& existing : config.shares)
-        if (equal_ci(existing.name, section)) return error("share [" + section + "] is defined twice");
+        if (equal_ascii_ci(existing.name, section)) return error("share [" + section + "] is defined twice");
       config.shares.push_back(ShareConfig{.name = section, .path = "", .users = {}});
       share_lines.push_back(line_no);
       share = &config.shares.back();

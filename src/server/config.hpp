@@ -73,7 +73,4 @@ void merge_share(ServerConfig& config, ShareConfig share);
 Expected<void> check_config(const ServerConfig& config);
 void merge_user(ServerConfig& config, UserConfig user);
 
-// Equal ignoring ASCII case: how share, user and EA names compare.
-bool equal_ci(std::string_view a, std::string_view b) noexcept;
-
 }  // namespace smbx::server

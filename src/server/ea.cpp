@@ -9,6 +9,7 @@
 
 #include "server/config.hpp"
 #include "server/share_path.hpp"
+#include "wire/bytes.hpp"
 
 namespace smbx::server::ea {
 
@@ -86,7 +87,7 @@ Expected<std::vector<Attribute>> list_target(Target t) {
 
 }  // namespace
 
-bool same_name(std::string_view a, std::string_view b) noexcept { return equal_ci(a, b); }
+bool same_name(std::string_view a, std::string_view b) noexcept { return equal_ascii_ci(a, b); }
 
 bool is_private(std::string_view name) noexcept {
   // Samba's samba_private_attr_name(): DOS attributes, its POSIX ACL

@@ -8,6 +8,7 @@
 #include "server/connection.hpp"
 #include "server/file_info.hpp"
 #include "server/log.hpp"
+#include "wire/bytes.hpp"
 #include "wire/fsctl.hpp"
 
 namespace smbx::server {
@@ -326,7 +327,7 @@ Reply Connection::bind_session(Request& r) {
   }
   if (more_processing(reply, *step)) return reply;
   // MS-SMB2 3.3.5.5.2: the same user, or ACCESS_DENIED (Samba).
-  if (step->auth->is_anonymous || !equal_ci(step->auth->user, session->user)) {
+  if (step->auth->is_anonymous || !equal_ascii_ci(step->auth->user, session->user)) {
     log_info("connection from " + peer_ + ": user " + step->auth->user + " may not bind session " +
              std::to_string(id) + " of " + session->user);
     drop();

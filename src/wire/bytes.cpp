@@ -47,6 +47,14 @@ std::string to_hex(ByteView bytes) {
   return out;
 }
 
+bool equal_ascii_ci(std::string_view a, std::string_view b) noexcept {
+  const auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    if (lower(a[i]) != lower(b[i])) return false;
+  return true;
+}
+
 bool equal_constant_time(ByteView a, ByteView b) noexcept {
   if (a.size() != b.size()) return false;
   std::uint8_t diff = 0;

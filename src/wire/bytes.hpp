@@ -52,4 +52,8 @@ std::array<std::uint8_t, N> to_array(ByteView bytes) {
 // Constant-time comparison for MACs and proofs.
 bool equal_constant_time(ByteView a, ByteView b) noexcept;
 
+// Equal ignoring ASCII case (locale-independent): how SMB compares EA names
+// (8-bit, MS-FSCC 2.4.15) and how smbxd compares share and user names.
+bool equal_ascii_ci(std::string_view a, std::string_view b) noexcept;
+
 }  // namespace smbx

@@ -6,6 +6,7 @@
 
 #include "support/test_data.hpp"
 #include "support/wire_errors.hpp"
+#include "wire/bytes.hpp"
 #include "wire/fscc.hpp"
 
 using namespace smbx;
@@ -100,4 +101,14 @@ TEST_CASE("EA names: 1-255 bytes without control characters or the characters Wi
   }
   CHECK_FALSE(valid_ea_name(std::string{"a\tb"}));
   CHECK_FALSE(valid_ea_name(std::string{"a\0b", 3}));
+}
+
+TEST_CASE("EA names compare ignoring ASCII case, and only ASCII case") {
+  CHECK(equal_ascii_ci("user.Comment", "USER.comment"));
+  CHECK(equal_ascii_ci("", ""));
+  CHECK_FALSE(equal_ascii_ci("user.a", "user.b"));
+  CHECK_FALSE(equal_ascii_ci("user.a", "user.ab"));
+  // '@' and '`' differ by 0x20 too, as do Latin-1's \xC4 and \xE4: not letters of ASCII.
+  CHECK_FALSE(equal_ascii_ci("@", "`"));
+  CHECK_FALSE(equal_ascii_ci("\xC4", "\xE4"));
 }
