@@ -80,7 +80,10 @@ class InodeTable {
   void rename(const std::string& from, const std::string& to);
 
   // The other inodes of the same server file (a hard link's other names, each
-  // its own inode): same non-zero st_ino.
+  // its own inode): same non-zero st_ino. One inode per name, because a lease
+  // is bound to the name it was granted for (MS-SMB2 3.3.1.12 Lease.Filename;
+  // a durable reconnect through another name fails, 3.3.5.9.7 and 3.3.5.9.12)
+  // and each inode has one lease key.
   std::vector<std::uint64_t> same_file(std::uint64_t id) const;
 
   std::size_t size() const { return by_id_.size(); }
