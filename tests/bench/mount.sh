@@ -11,8 +11,13 @@
 #        RAND_SECONDS (4k random runtime, default 20), RAND_FILE_MIB (default 256),
 #        PEERS (default "mount.smbx smbnetfs rclone"), WORKLOADS (default
 #        "seq dd rand randbuf create untar rss"; a subset runs only those rows),
-#        SMBCLIENT_REF (default 1; 0 skips smbclient's get/put), SMBX_BENCH_KEEP=1
-#        keeps the scratch directory (logs of every peer)
+#        SMBCLIENT_REF (default 1; 0 skips smbclient's get/put), FUSE_FLOOR
+#        (default 1; 0 skips the FUSE floor), SMBX_BENCH_KEEP=1 keeps the
+#        scratch directory (logs of every peer)
+#
+# The FUSE floor column runs the sequential fio and dd rows through
+# BUILD_DIR/tests/bench/fuse_null, a FUSE filesystem that keeps no data: what
+# the kernel's FUSE path costs on this machine before any SMB work.
 #
 # Workloads: fio sequential write and read (bs=1M, end_fsync=1 on write),
 # fio 4k randread and randwrite at queue depth 8 (libaio, iodepth=8,
@@ -329,6 +334,41 @@ PY
     done
   }
 
+  # The FUSE floor: fio and dd through fuse_null, which drops what is
+  # written and reads zeros. What the kernel's FUSE path alone costs here.
+  fuse_floor() {
+    local run pid
+    if [[ -z ${FUSE_NULL:-} || ! -x $FUSE_NULL ]]; then
+      echo "${FUSE_NULL_MISSING:-fuse_null is not built}" > "$work/results/fuse-null.mount.na"
+      return
+    fi
+    dir=$work/null
+    mkdir -p "$dir"
+    "$FUSE_NULL" "$dir" 2>"$work/fuse_null.err" &
+    pid=$!
+    for ((run = 0; run < 50; run++)); do mountpoint -q "$dir" && break; sleep 0.1; done
+    if ! mountpoint -q "$dir"; then
+      echo "fuse_null did not mount: $(head -c 120 "$work/fuse_null.err")" > "$work/results/fuse-null.mount.na"
+      kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
+      return
+    fi
+    for ((run = 1; run <= runs; run++)); do
+      log "FUSE floor: run $run/$runs"
+      if wants seq; then
+        fio_job fuse-null seq-write --rw=write --bs=1M --size="${size_mib}M" --end_fsync=1 --ioengine=psync --filename=seq.bin
+        fio_job fuse-null seq-read --rw=read --bs=1M --size="${size_mib}M" --ioengine=psync --filename=seq.bin --invalidate=1
+        rm -f "$dir/seq.bin"
+      fi
+      if wants dd; then
+        timed_rate fuse-null dd-write "$size_mib" dd_write
+        timed_rate fuse-null dd-read "$size_mib" dd_read
+        rm -f "$dir/dd.bin"
+      fi
+    done
+    umount "$dir"
+    wait "$pid" 2>/dev/null
+  }
+
   for peer in ${PEERS:-mount.smbx smbnetfs rclone}; do
     case $peer in
       mount.smbx)
@@ -345,6 +385,7 @@ PY
     bench_peer "$peer"
   done
   [[ ${SMBCLIENT_REF:-1} == 1 ]] && wants seq && smbclient_ref
+  [[ ${FUSE_FLOOR:-1} == 1 ]] && (wants seq || wants dd) && fuse_floor
   exit 0
 fi
 
@@ -358,7 +399,10 @@ done
 MOUNT_SMBX=$(cd "$build" 2>/dev/null && pwd)/tools/mount.smbx
 MOUNT_SMBX_MISSING=""
 [[ -x $MOUNT_SMBX ]] || MOUNT_SMBX_MISSING="$build/tools/mount.smbx is not built"
-export MOUNT_SMBX MOUNT_SMBX_MISSING
+FUSE_NULL=$(cd "$build" 2>/dev/null && pwd)/tests/bench/fuse_null
+FUSE_NULL_MISSING=""
+[[ -x $FUSE_NULL ]] || FUSE_NULL_MISSING="$build/tests/bench/fuse_null is not built"
+export MOUNT_SMBX MOUNT_SMBX_MISSING FUSE_NULL FUSE_NULL_MISSING
 runs=${RUNS:-3}
 size_mib=${SIZE_MIB:-1024}
 
@@ -409,7 +453,8 @@ ip netns exec "$NETNS" bash "$0" --inside "$work"
 python3 - "$work/results" "$runs" <<'PY'
 import os, statistics, sys
 results, runs = sys.argv[1], int(sys.argv[2])
-peers = ["mount.smbx", "smbnetfs", "rclone", "smbclient"]
+peers = ["mount.smbx", "smbnetfs", "rclone", "smbclient", "fuse-null"]
+references = {"smbclient": ("seq-write", "seq-read"), "fuse-null": ("seq-write", "seq-read", "dd-write", "dd-read")}
 workloads = [("seq-write", "fio seq write MiB/s", True), ("seq-read", "fio seq read MiB/s", True),
              ("dd-write", "dd write MiB/s", True), ("dd-read", "dd read MiB/s", True),
              ("rand-read", "4k randread IOPS, QD8", True), ("rand-write", "4k randwrite IOPS, QD8", True),
@@ -447,7 +492,7 @@ for w, title, higher in workloads:
     base, _ = read("mount.smbx", w)
     cells = []
     for p in peers:
-        if p == "smbclient" and w not in ("seq-write", "seq-read"):
+        if p in references and w not in references[p]:
             cells.append("-")
             continue
         v, reason = read(p, w)
@@ -463,11 +508,15 @@ for suffix, title in (("rss", "peak RSS MiB (tree, sampled)"), ("hwm", "sum of V
     row = [title]
     for p in peers:
         path = os.path.join(results, f"{p}.{suffix}")
+        if p == "fuse-null":
+            row.append("-")
+            continue
         if p == "smbclient" and suffix == "hwm":
             path = os.path.join(results, "smbclient.rss")
         row.append(f"{int(open(path).read()) / 1024:.1f}" if os.path.exists(path) else "-")
     rows.append(row)
-header = ["median of %d" % runs] + [p if p != "smbclient" else "smbclient put/get" for p in peers]
+names = {"smbclient": "smbclient put/get", "fuse-null": "FUSE floor"}
+header = ["median of %d" % runs] + [names.get(p, p) for p in peers]
 widths = [max(len(r[i]) for r in rows + [header]) for i in range(len(header))]
 line = lambda r: "  ".join(c.ljust(widths[i]) for i, c in enumerate(r)).rstrip()
 print(line(header))
@@ -479,4 +528,6 @@ for i, n in enumerate(notes):
 print("smbx xN: mount.smbx relative to that peer (above 1: mount.smbx is faster). smbclient: put = write, get = read;")
 print("its peak RSS (VmHWM) from /usr/bin/time, one process. RSS rows: the daemon and its children.")
 print("MiB/s of fio seq and dd from the wall time (with the final fsync).")
+print("FUSE floor: the same fio and dd through fuse_null, a FUSE filesystem that drops writes and reads zeros")
+print("(no network, no server): the most any FUSE client reaches on this machine.")
 PY
