@@ -75,6 +75,11 @@ constexpr std::size_t kMaxWritesBehind = 1024;
 // frames, the request and its signing state (about 7 KiB, heaptrack), so
 // 1024 of them came to 7 MiB of the 4k randwrite peak. 64 keep Samba as busy.
 constexpr unsigned kWriteBehindSenders = 64;
+// The whole mount's write-behind, all files together: this many times the
+// per-file bound (writebehind=, 64 MiB by default) and this many WRITEs. Per
+// file alone, memory would grow with the number of files being written.
+constexpr std::uint64_t kWriteBehindFilesWorth = 16;
+constexpr std::uint64_t kMaxWritesBehindMount = 4096;
 
 // The data of one FUSE WRITE, alive until the WRITE is done: a copy for a
 // small write, or for a large one the request buffer itself, taken over from
@@ -220,6 +225,11 @@ struct Filesystem::Impl {
   std::uint64_t in_flight = 0;       // coroutines running: ops and write-behind senders (shutdown waits for them)
   std::uint64_t behind_senders = 0;  // of those: write-behind senders (send_behind)
   std::uint64_t written_behind = 0;  // WRITEs answered to the kernel, not yet by the server
+  std::uint64_t behind_bytes = 0;    // their bytes
+  std::uint64_t behind_bytes_peak = 0;
+  // Cancelled whenever a WRITE behind completes: a write waiting for room
+  // under the mount's bound (kWriteBehindFilesWorth) waits on it.
+  asio::steady_timer behind_room{io, asio::steady_timer::time_point::max()};
   std::uint64_t fuse_requests = 0;
   std::uint64_t bytes_read = 0;
   std::uint64_t bytes_written = 0;
@@ -426,6 +436,7 @@ struct Filesystem::Impl {
     boost::system::error_code ec;
     co_await h.wb_signal->async_wait(asio::redirect_error(asio::use_awaitable, ec));
   }
+  std::uint64_t behind_limit() const { return std::uint64_t{config.write_behind} * kWriteBehindFilesWorth; }
   static void wb_notify(Handle& h) {
     if (h.wb_signal) h.wb_signal->cancel();
   }
@@ -457,6 +468,8 @@ struct Filesystem::Impl {
       }
       if (err != 0 && h->wb_error == 0) h->wb_error = err;
       --written_behind;
+      behind_bytes -= length;
+      behind_room.cancel();
       h->wb_bytes -= length;
       const std::pair range{offset, offset + length};
       h->wb_ranges.erase(std::find(h->wb_ranges.begin(), h->wb_ranges.end(), range));
@@ -1489,8 +1502,15 @@ awaitable<int> Filesystem::Impl::write(fuse_req_t req, fuse_ino_t ino, WriteData
                         h->wb_ranges.size() >= kMaxWritesBehind;
       const bool overlap = std::any_of(h->wb_ranges.begin(), h->wb_ranges.end(),
                                        [&](const auto& r) { return r.first < end && offset < r.second; });
-      if (!full && !overlap) break;
-      co_await wb_wait(*h);
+      const bool mount_full = behind_bytes > 0 && (behind_bytes + data.size() > behind_limit() ||
+                                                   written_behind >= kMaxWritesBehindMount);
+      if (!full && !overlap && !mount_full) break;
+      if (full || overlap) {
+        co_await wb_wait(*h);  // only this file's WRITEs can end it
+      } else {
+        boost::system::error_code ec;
+        co_await behind_room.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+      }
     }
     if (h->wb_error != 0) {
       const int err = h->wb_error;
@@ -1504,6 +1524,8 @@ awaitable<int> Filesystem::Impl::write(fuse_req_t req, fuse_ino_t ino, WriteData
       const bool links_told = invalidate_links(ino);
       const auto length = data.size();
       h->wb_bytes += length;
+      behind_bytes += length;
+      behind_bytes_peak = std::max(behind_bytes_peak, behind_bytes);
       h->wb_ranges.emplace_back(offset, end);
       if (links_told) co_await notifier_caught_up();  // after the range is taken: no other write slips in
       fuse_reply_write(req, length);
@@ -2701,6 +2723,9 @@ MountStatus Filesystem::status() const {
   out.open_handles = s.handles.size();
   out.cached_inodes = s.inodes.size();
   out.requests_in_flight = s.in_flight - s.behind_senders;
+  out.write_behind_bytes = s.behind_bytes;
+  out.write_behind_peak = s.behind_bytes_peak;
+  out.write_behind_limit = s.behind_limit();
   out.bytes_read = s.bytes_read;
   out.bytes_written = s.bytes_written;
   out.fuse_requests = s.fuse_requests;

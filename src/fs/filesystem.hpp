@@ -62,6 +62,11 @@ struct MountStatus {
   std::uint64_t open_handles = 0;
   std::uint64_t cached_inodes = 0;
   std::uint64_t requests_in_flight = 0;  // FUSE requests not yet answered
+  // Write-behind, all files: bytes answered to the kernel but not yet by the
+  // server, the most there have been at once, and the mount's bound.
+  std::uint64_t write_behind_bytes = 0;
+  std::uint64_t write_behind_peak = 0;
+  std::uint64_t write_behind_limit = 0;
   std::uint64_t reconnects = 0;
   std::uint64_t handles_reopened = 0;   // reclaimed (DH2C/DHnC) or reopened after a reconnect
   std::uint64_t handles_lost = 0;       // not reclaimable: their calls fail with ESTALE

@@ -91,7 +91,8 @@ case $case in
     for want in "mountpoint: $mnt" "server: $HOST:$PORT" "share: $SHARE" "dialect: 3.1.1" "cipher: none"; do
       grep -qxF "$want" <<<"$out" || fail "status lacks '$want':"$'\n'"$out"
     done
-    for key in signing "open handles" "cached inodes" "requests in flight" reconnects "lease breaks" \
+    for key in signing "open handles" "cached inodes" "requests in flight" "write-behind bytes" \
+               "write-behind peak" "write-behind limit" reconnects "lease breaks" \
                "bytes read" "bytes written" "fuse requests"; do
       grep -qE "^$key: " <<<"$out" || fail "status lacks '$key:':"$'\n'"$out"
     done

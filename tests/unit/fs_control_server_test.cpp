@@ -77,6 +77,9 @@ MountStatus sample_status() {
   s.open_handles = 2;
   s.cached_inodes = 17;
   s.requests_in_flight = 1;
+  s.write_behind_bytes = 15;
+  s.write_behind_peak = 16;
+  s.write_behind_limit = 17;
   s.reconnects = 3;
   s.handles_reopened = 8;
   s.handles_lost = 9;
@@ -110,7 +113,8 @@ TEST_CASE("status lines name every counter") {
   const std::vector<std::string> want = {
       "mountpoint: /mnt/x", "server: 127.0.0.1:445", "share: plain",     "dialect: 3.1.1",
       "signing: AES-GMAC",  "cipher: none",          "open handles: 2", "cached inodes: 17",
-      "requests in flight: 1", "connection: up",     "reconnects: 3",   "handles reopened: 8",
+      "requests in flight: 1", "write-behind bytes: 15", "write-behind peak: 16", "write-behind limit: 17",
+      "connection: up",     "reconnects: 3",   "handles reopened: 8",
       "handles lost: 9",    "requests replayed: 10", "lease breaks: 4", "bytes read: 5",
       "bytes written: 6",   "fuse requests: 7",      "wire bytes sent: 11", "wire bytes received: 12",
       "bytes copied: 13",   "bytes copied through client: 14"};
