@@ -1991,7 +1991,8 @@ awaitable<Expected<CopyFiles>> Filesystem::Impl::open_copy(std::string source, s
   // The target is truncated at its open: were it the source (another name,
   // a hard link), the source would be gone before the copy.
   if (auto existing = co_await share.stat(target); existing) {
-    const bool same = existing->file_index != 0 ? existing->file_index == info->file_index : equal_ascii_ci(source, target);
+    const bool same =
+        existing->file_index != 0 ? existing->file_index == info->file_index : equal_ascii_ci(source, target);
     if (same || existing->is_directory()) {
       (void)co_await src->close();
       co_return Unexpected{copy_error("copy " + source + " to " + target, same ? EINVAL : EISDIR,

@@ -35,7 +35,8 @@ std::vector<std::string> split_users(std::string_view text, std::string_view sep
 }  // namespace
 
 bool ShareConfig::allows(std::string_view user) const {
-  return users.empty() || std::any_of(users.begin(), users.end(), [&](const auto& u) { return equal_ascii_ci(u, user); });
+  return users.empty() ||
+         std::any_of(users.begin(), users.end(), [&](const auto& u) { return equal_ascii_ci(u, user); });
 }
 
 Expected<ShareConfig> parse_share_spec(std::string_view spec) {
