@@ -1,5 +1,5 @@
 // LOCK (MS-SMB2 3.3.5.14) with byte-range locks kept per file (MS-FSA
-// 2.1.5.7), blocking locks that go async and wait for an unlock or a close,
+// 2.1.5.8), blocking locks that go async and wait for an unlock or a close,
 // lock sequence replay detection (3.3.5.14, failover.md §11), and
 // CHANGE_NOTIFY (3.3.5.19), which waits until cancelled or closed: no change
 // events are produced yet.
@@ -32,10 +32,11 @@ bool overlaps(std::uint64_t a_offset, std::uint64_t a_length, std::uint64_t b_of
   return a_offset <= b_last && b_offset <= a_last;
 }
 
-// MS-FSA 2.1.5.7: an exclusive lock conflicts with every overlapping lock; a
-// shared one only with exclusive locks, except the requester's own (a handle
-// may stack a shared lock on its exclusive one). Zero-length locks conflict
-// with nothing but are still taken and must be unlocked.
+// MS-FSA 2.1.5.8 and 2.1.4.10: an exclusive lock conflicts with every
+// overlapping lock; a shared one only with exclusive locks, except the
+// requester's own (a handle may stack a shared lock on its exclusive one).
+// Zero-length locks conflict with nothing but are still taken and must be
+// unlocked.
 bool lock_conflicts(const FileState& file, const Open* owner, const wire::LockElement& e) {
   const bool exclusive = (e.flags & lf::exclusive_lock) != 0;
   for (const auto& l : file.locks) {
@@ -175,9 +176,15 @@ Reply Connection::handle_lock(Request& r) {
     wire::NtStatus status = valid < req.locks.size() ? st::INVALID_PARAMETER : st::SUCCESS;
     for (std::size_t i = 0; i < valid; ++i) {
       const auto& e = req.locks[i];
-      const auto it = std::find_if(locks.begin(), locks.end(), [&](const ByteRangeLock& l) {
-        return l.owner == open && l.offset == e.offset && l.length == e.length;
-      });
+      // MS-FSA 2.1.5.9: of the owner's locks of exactly this range, the
+      // exclusive one goes first (a shared one may be stacked on it), else
+      // the last shared one.
+      auto it = locks.end();
+      for (auto l = locks.begin(); l != locks.end(); ++l) {
+        if (l->owner != open || l->offset != e.offset || l->length != e.length) continue;
+        it = l;
+        if (l->exclusive) break;
+      }
       if (it == locks.end()) {
         status = st::RANGE_NOT_LOCKED;
         break;
