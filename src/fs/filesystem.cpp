@@ -1827,6 +1827,26 @@ awaitable<int> Filesystem::Impl::setlk(fuse_req_t req, std::uint64_t fh, std::ui
     }
     converted = *it;
   }
+  if (converted && !exclusive) {
+    // Downgrade without a gap: a handle may stack a shared lock on its own
+    // exclusive one (MS-FSA 2.1.5.8), and an unlock then removes the
+    // exclusive one first (2.1.5.9), so a process waiting for the range
+    // never finds it free. A server that refuses the stacking gets the
+    // unlock-then-lock below.
+    if (auto stacked = co_await h->file->lock(offset, length, LockKind::shared, false); stacked) {
+      auto dropped = co_await h->file->unlock(offset, length);
+      if (!dropped) {
+        // Both are held, the old one as fcntl(2) leaves it on failure; an
+        // unlock of the range gives back both.
+        h->locks.push_back(HeldLock{offset, length, owner, flock, false});
+        co_return errno_from_error(dropped.error());
+      }
+      if (auto it = std::find_if(h->locks.begin(), h->locks.end(), same_range); it != h->locks.end())
+        it->exclusive = false;
+      fuse_reply_err(req, 0);
+      co_return 0;
+    }
+  }
   // Converting a lock the owner holds (shared <-> exclusive): SMB would see
   // its own lock as a conflict, so drop it first.
   auto r = co_await unlock_matching(same_range);

@@ -1037,6 +1037,63 @@ void case_fcntl_lock_convert(const std::string& d) {
   });
 }
 
+// Downgrading a record lock (F_WRLCK to F_RDLCK over the same range) has no
+// moment when the range is free: a process already waiting in F_SETLKW for a
+// write lock on it must go on waiting, and get it when the parent unlocks.
+void case_fcntl_lock_downgrade(const std::string& d) {
+  const std::string f = d + "/f";
+  write_file(f, pattern(4096, 8));
+  Fd fd = open_ok(f, O_RDWR);
+  struct flock lk = range_lock(F_WRLCK, 0, 100);
+  ok(::fcntl(fd.get(), F_SETLK, &lk), "F_SETLK F_WRLCK [0,100) in the parent");
+  int up[2];
+  ok(::pipe2(up, O_CLOEXEC), "pipe");
+  const pid_t waiter = ok(::fork(), "fork");
+  if (waiter == 0) {
+    ::close(up[0]);
+    const int h = ::open(f.c_str(), O_RDWR);
+    struct flock c = range_lock(F_WRLCK, 0, 100);
+    [[maybe_unused]] ssize_t n = ::write(up[1], "W", 1);
+    const int rc = h < 0 ? -1 : ::fcntl(h, F_SETLKW, &c);
+    n = ::write(up[1], rc == 0 ? "G" : "E", 1);
+    std::this_thread::sleep_for(200ms);
+    ::_exit(0);
+  }
+  ::close(up[1]);
+  Fd from(up[0]);
+  // Whatever happens below, the waiter does not outlive the case.
+  struct Reaper {
+    pid_t pid;
+    ~Reaper() {
+      int status = 0;
+      if (::waitpid(pid, &status, WNOHANG) == 0) {
+        ::kill(pid, SIGKILL);
+        ::waitpid(pid, &status, 0);
+      }
+    }
+  } reaper{waiter};
+  const auto next = [&](int timeout_ms) -> char {
+    pollfd p{from.get(), POLLIN, 0};
+    char c = 0;
+    if (::poll(&p, 1, timeout_ms) <= 0 || ::read(from.get(), &c, 1) != 1) return 0;
+    return c;
+  };
+  expect(next(30000) == 'W', "the waiter did not start");
+  std::this_thread::sleep_for(1000ms);  // its F_SETLKW is waiting now (on the server, for a network FS)
+  expect(next(0) == 0, "the waiter got F_WRLCK [0,100) while the parent held it");
+  lk.l_type = F_RDLCK;
+  ok(::fcntl(fd.get(), F_SETLK, &lk), "F_SETLK F_RDLCK: the parent downgrades while another process waits for F_WRLCK");
+  const char during = next(1500);
+  expect(during == 0, std::string{"the waiting F_SETLKW F_WRLCK "} +
+                          (during == 'G' ? "was granted" : "failed") +
+                          " during the parent's downgrade: the range was free for a moment");
+  lk.l_type = F_UNLCK;
+  ok(::fcntl(fd.get(), F_SETLK, &lk), "F_SETLK F_UNLCK in the parent");
+  const char after = next(10000);
+  expect(after == 'G', after == 'E' ? "the waiter's F_SETLKW failed after the parent unlocked"
+                                    : "the waiter did not get F_WRLCK within 10 s of the parent's unlock");
+}
+
 // `wait_lock` blocks on an open of F while a LockHolder holds a conflicting
 // lock; SIGALRM after 0.5 s must end it with EINTR within 5 s. After the
 // holder unlocks, a third process gets the lock at once with `try_lock`.
@@ -1574,6 +1631,7 @@ const Case cases[] = {
     {"flock", case_flock},
     {"fcntl_lock", case_fcntl_lock},
     {"fcntl_lock_convert", case_fcntl_lock_convert},
+    {"fcntl_lock_downgrade", case_fcntl_lock_downgrade},
     {"fcntl_lock_interrupt", case_fcntl_lock_interrupt},
     {"flock_interrupt", case_flock_interrupt},
     {"statfs", case_statfs},
