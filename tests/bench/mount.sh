@@ -74,6 +74,9 @@ if [[ ${1:-} == --inside ]]; then
 
   # shellcheck source=tests/bench/peers.sh
   source "$here/peers.sh"
+  # An interrupted run leaves no daemon or mount behind.
+  trap umount_peer EXIT
+  trap 'exit 130' INT TERM
   umount_and_clean() {
     umount_peer
     rm -rf "${SHARE_PATH:?}/bench"
@@ -337,19 +340,18 @@ PY
   # The FUSE floor: fio and dd through fuse_null, which drops what is
   # written and reads zeros. What the kernel's FUSE path alone costs here.
   fuse_floor() {
-    local run pid
+    local run
     if [[ -z ${FUSE_NULL:-} || ! -x $FUSE_NULL ]]; then
       echo "${FUSE_NULL_MISSING:-fuse_null is not built}" > "$work/results/fuse-null.mount.na"
       return
     fi
-    dir=$work/null
-    mkdir -p "$dir"
-    "$FUSE_NULL" "$dir" 2>"$work/fuse_null.err" &
-    pid=$!
-    for ((run = 0; run < 50; run++)); do mountpoint -q "$dir" && break; sleep 0.1; done
-    if ! mountpoint -q "$dir"; then
+    dir=$mnt
+    "$FUSE_NULL" "$mnt" 2>"$work/fuse_null.err" &
+    daemon_pid=$!
+    for ((run = 0; run < 50; run++)); do mountpoint -q "$mnt" && break; sleep 0.1; done
+    if ! mountpoint -q "$mnt"; then
       echo "fuse_null did not mount: $(head -c 120 "$work/fuse_null.err")" > "$work/results/fuse-null.mount.na"
-      kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
+      umount_peer
       return
     fi
     for ((run = 1; run <= runs; run++)); do
@@ -365,8 +367,7 @@ PY
         rm -f "$dir/dd.bin"
       fi
     done
-    umount "$dir"
-    wait "$pid" 2>/dev/null
+    umount_peer
   }
 
   for peer in ${PEERS:-mount.smbx smbnetfs rclone}; do
