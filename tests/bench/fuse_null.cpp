@@ -3,9 +3,9 @@
 // only: a WRITE is answered at once and its bytes dropped, a READ returns
 // zeros. So fio or dd through it pays what the kernel's FUSE path costs
 // (the copy into the page cache, the request round trip, the daemon's read
-// from /dev/fuse) and nothing else: the fastest any FUSE client can be on
-// this machine. Set up as mount.smbx sets up its own session (one thread,
-// 1 MiB requests, no splice), so the two compare. Stays in the foreground;
+// from /dev/fuse) and nothing else: the fastest a FUSE client set up as
+// mount.smbx sets up its own session (one thread, 1 MiB requests, no
+// splice) can be on this machine. Stays in the foreground;
 // `umount MOUNTPOINT` ends it. One flat directory, not listed: no mkdir,
 // rename nor readdir.
 #define FUSE_USE_VERSION 314

@@ -17,7 +17,8 @@
 #
 # The FUSE floor column runs the sequential fio and dd rows through
 # BUILD_DIR/tests/bench/fuse_null, a FUSE filesystem that keeps no data: what
-# the kernel's FUSE path costs on this machine before any SMB work.
+# the kernel's FUSE path costs on this machine before any SMB work (for a
+# daemon with one thread and no splice, as mount.smbx).
 #
 # Workloads: fio sequential write and read (bs=1M, end_fsync=1 on write),
 # fio 4k randread and randwrite at queue depth 8 (libaio, iodepth=8,
@@ -530,5 +531,5 @@ print("smbx xN: mount.smbx relative to that peer (above 1: mount.smbx is faster)
 print("its peak RSS (VmHWM) from /usr/bin/time, one process. RSS rows: the daemon and its children.")
 print("MiB/s of fio seq and dd from the wall time (with the final fsync).")
 print("FUSE floor: the same fio and dd through fuse_null, a FUSE filesystem that drops writes and reads zeros")
-print("(no network, no server): the most any FUSE client reaches on this machine.")
+print("(no network, no server), one thread and no splice as mount.smbx: the most such a FUSE client reaches here.")
 PY
