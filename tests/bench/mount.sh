@@ -247,6 +247,23 @@ PY
 
   wants() { [[ " ${WORKLOADS:-seq dd rand randbuf create untar rss} " == *" $1 "* ]]; }
 
+  # sequential_rows PEER: one run of the fio and dd sequential rows in $dir
+  # (the peers' and the FUSE floor's: the same commands for both).
+  sequential_rows() {
+    local peer=$1
+    if wants seq; then
+      rm -f "$dir/seq.bin"
+      fio_job "$peer" seq-write --rw=write --bs=1M --size="${size_mib}M" --end_fsync=1 --ioengine=psync --filename=seq.bin
+      fio_job "$peer" seq-read --rw=read --bs=1M --size="${size_mib}M" --ioengine=psync --filename=seq.bin --invalidate=1
+      rm -f "$dir/seq.bin"
+    fi
+    if wants dd; then
+      timed_rate "$peer" dd-write "$size_mib" dd_write
+      timed_rate "$peer" dd-read "$size_mib" dd_read
+      rm -f "$dir/dd.bin"
+    fi
+  }
+
   bench_peer() {
     local peer=$1 why run
     log "$peer: mounting"
@@ -266,17 +283,7 @@ PY
     fi
     for ((run = 1; run <= runs; run++)); do
       log "$peer: run $run/$runs"
-      if wants seq; then
-        rm -f "$dir/seq.bin"
-        fio_job "$peer" seq-write --rw=write --bs=1M --size="${size_mib}M" --end_fsync=1 --ioengine=psync --filename=seq.bin
-        fio_job "$peer" seq-read --rw=read --bs=1M --size="${size_mib}M" --ioengine=psync --filename=seq.bin --invalidate=1
-        rm -f "$dir/seq.bin"
-      fi
-      if wants dd; then
-        timed_rate "$peer" dd-write "$size_mib" dd_write
-        timed_rate "$peer" dd-read "$size_mib" dd_read
-        rm -f "$dir/dd.bin"
-      fi
+      sequential_rows "$peer"
       # The 4k random file is laid out once by a sequential write.
       if (wants rand || wants randbuf) && [[ ! -e $dir/rand.bin ]]; then
         dd if="$work/local/src.bin" of="$dir/rand.bin" bs=1M count="$rand_mib" conv=fsync status=none 2>"$work/dd.err" ||
@@ -357,16 +364,7 @@ PY
     fi
     for ((run = 1; run <= runs; run++)); do
       log "FUSE floor: run $run/$runs"
-      if wants seq; then
-        fio_job fuse-null seq-write --rw=write --bs=1M --size="${size_mib}M" --end_fsync=1 --ioengine=psync --filename=seq.bin
-        fio_job fuse-null seq-read --rw=read --bs=1M --size="${size_mib}M" --ioengine=psync --filename=seq.bin --invalidate=1
-        rm -f "$dir/seq.bin"
-      fi
-      if wants dd; then
-        timed_rate fuse-null dd-write "$size_mib" dd_write
-        timed_rate fuse-null dd-read "$size_mib" dd_read
-        rm -f "$dir/dd.bin"
-      fi
+      sequential_rows fuse-null
     done
     umount_peer
   }
