@@ -128,6 +128,9 @@ struct Handle {
   std::optional<File> file;
   bool directory = false;
   bool writable = false;
+  // Opened without FOPEN_DIRECT_IO: the kernel may cache the file's pages
+  // for it (counted in Inode::page_cache_handles).
+  bool page_cache = false;
   // Directory listing: a snapshot taken at offset 0, served by index so that
   // the kernel can resume at any offset it was given.
   bool listed = false;
@@ -337,6 +340,43 @@ struct Filesystem::Impl {
       told = true;
     }
     return told;
+  }
+  // A WRITE through a handle that bypasses the page cache (write-only, see
+  // direct_io_for()) went around pages that the file's other handles may
+  // have cached for the range: the kernel drops them. Recent kernels drop
+  // them on their own (6.18 does: posix_suite's write_only_coherent passes
+  // without this); older ones may not. Costs nothing while no handle of the
+  // file goes through the page cache. True when the kernel is told (see
+  // notifier_caught_up()).
+  bool invalidate_cached_range(const Handle& h, std::uint64_t offset, std::uint64_t length) {
+    const auto* n = inodes.find(h.ino);
+    if (h.page_cache || length == 0 || n == nullptr || n->page_cache_handles == 0) return false;
+    asio::post(notifier, [this, ino = h.ino, offset, length, weak = std::weak_ptr<bool>{alive}] {
+      if (!weak.expired() && !stopping)
+        fuse_lowlevel_notify_inval_inode(se, ino, static_cast<off_t>(offset), static_cast<off_t>(length));
+    });
+    return true;
+  }
+  // Whether a file opened with `flags` bypasses the kernel's page cache
+  // (FOPEN_DIRECT_IO). cache=none: always. cache=strict: when opened
+  // write-only. Nothing can read the file through such a descriptor, nor map
+  // it (mmap needs read access), so its pages would serve only later opens
+  // (until a stat shows the new mtime: FUSE_CAP_AUTO_INVAL_DATA drops them),
+  // and copying every write into them is the largest cost of a sequential
+  // write (cp, dd, tar x) after the network. The kernel drops the file's
+  // cached pages when it opens the file so (no FOPEN_KEEP_CACHE), and
+  // invalidate_cached_range() keeps other handles' pages right after that.
+  // cache=loose: never, as the writeback cache works in pages.
+  bool direct_io_for(int flags) const {
+    return config.cache == CacheMode::none || (config.cache == CacheMode::strict && (flags & O_ACCMODE) == O_WRONLY);
+  }
+  void count_handle(Inode& n, const Handle& h) {
+    ++n.open_handles;
+    if (h.page_cache) ++n.page_cache_handles;
+  }
+  void uncount_handle(Inode& n, const Handle& h) {
+    if (n.open_handles > 0) --n.open_handles;
+    if (h.page_cache && n.page_cache_handles > 0) --n.page_cache_handles;
   }
   // Returns once the notifier thread has run what was posted to it before
   // (one task at a time, in order). A write through one name of a file is
@@ -1373,12 +1413,13 @@ awaitable<int> Filesystem::Impl::open(fuse_req_t req, fuse_ino_t ino, fuse_file_
   auto h = std::make_shared<Handle>();
   h->ino = ino;
   h->writable = write;
+  h->page_cache = !direct_io_for(fi.flags);
   h->file.emplace(std::move(*f));
   const auto fh = next_fh++;
   handles.emplace(fh, h);
-  ++n->open_handles;
+  count_handle(*n, *h);
   fi.fh = fh;
-  if (config.cache == CacheMode::none)
+  if (!h->page_cache)
     fi.direct_io = 1;
   else if (((n->lease_state & lease::read) != 0 || config.cache == CacheMode::loose) &&
            !(n->info && n->info->links > 1))
@@ -1442,11 +1483,13 @@ awaitable<int> Filesystem::Impl::create(fuse_req_t req, fuse_ino_t parent, std::
   auto h = std::make_shared<Handle>();
   h->ino = id;
   h->writable = true;
+  h->page_cache = !direct_io_for(fi.flags);
   h->file.emplace(std::move(*f));
   const auto fh = next_fh++;
   handles.emplace(fh, h);
+  if (h->page_cache) ++n->page_cache_handles;  // open_handles was counted above
   fi.fh = fh;
-  if (config.cache == CacheMode::none) fi.direct_io = 1;
+  if (!h->page_cache) fi.direct_io = 1;
   const auto e = entry_of(*n);
   if (fuse_reply_create(req, &e, &fi) != 0) co_await abandon_handle(fh, id, true);
   co_return 0;
@@ -1456,7 +1499,10 @@ awaitable<void> Filesystem::Impl::abandon_handle(std::uint64_t fh, fuse_ino_t in
   auto h = handle(fh);
   handles.erase(fh);
   if (auto* again = inodes.find(ino)) {
-    --again->open_handles;
+    if (h)
+      uncount_handle(*again, *h);
+    else if (again->open_handles > 0)
+      --again->open_handles;
     if (with_lookup) --again->lookups;
     inodes.drop_if_unused(ino);
   }
@@ -1521,17 +1567,20 @@ awaitable<int> Filesystem::Impl::write(fuse_req_t req, fuse_ino_t ino, WriteData
     if (n != nullptr && (n->lease_state & lease::write) != 0) {
       if (n->info) n->info->size = std::max<std::uint64_t>(n->info->size, end);
       n->local_mtime = now_filetime();
-      const bool links_told = invalidate_links(ino);
       const auto length = data.size();
+      bool told = invalidate_links(ino);
+      told = invalidate_cached_range(*h, offset, length) || told;
       h->wb_bytes += length;
       behind_bytes += length;
       behind_bytes_peak = std::max(behind_bytes_peak, behind_bytes);
       h->wb_ranges.emplace_back(offset, end);
-      if (links_told) co_await notifier_caught_up();  // after the range is taken: no other write slips in
-      fuse_reply_write(req, length);
       ++written_behind;
       h->wb_queue.emplace_back(offset, std::move(data));
       if (h->wb_senders < kWriteBehindSenders) start_sender(h);
+      // Sent before the wait: a READ that holds the pages being dropped waits
+      // for this WRITE to land (writes_pending), and the drop for the READ.
+      if (told) co_await notifier_caught_up();  // after the range is taken: no other write slips in
+      fuse_reply_write(req, length);
       co_return 0;
     }
     // The lease went while we waited: write through.
@@ -1550,7 +1599,9 @@ awaitable<int> Filesystem::Impl::write(fuse_req_t req, fuse_ino_t ino, WriteData
     n->local_mtime = now_filetime();
     n->info_expiry = {};  // times changed on the server
   }
-  if (invalidate_links(ino)) co_await notifier_caught_up();
+  bool told = invalidate_links(ino);
+  told = invalidate_cached_range(*h, offset, *put) || told;
+  if (told) co_await notifier_caught_up();
   fuse_reply_write(req, *put);
   co_return 0;
 }
@@ -1587,7 +1638,7 @@ awaitable<int> Filesystem::Impl::release(fuse_req_t req, fuse_ino_t ino, std::ui
   handles.erase(fh);
   closed_one();
   if (auto* n = inodes.find(ino)) {
-    if (n->open_handles > 0) --n->open_handles;
+    uncount_handle(*n, *h);
     if (h->writable) {
       // The server has set LastWriteTime at the CLOSE (MS-FSA 2.1.5.4): ask it again.
       n->info_expiry = {};

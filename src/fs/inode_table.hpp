@@ -31,6 +31,7 @@ struct Inode {
   std::array<std::uint8_t, 16> lease_key{};  // random, stable for the life of the inode
   std::uint32_t lease_state = 0;             // what the open handles were granted
   std::uint32_t open_handles = 0;            // our handles on it (they keep it alive too)
+  std::uint32_t page_cache_handles = 0;      // of those: files opened through the kernel's page cache
   std::uint64_t st_ino = 0;                  // the server's file index once known; then fixed
   // FILETIME of our last WRITE: shown as mtime while the server's is older
   // (Samba moves LastWriteTime only later or at close, MS-FSA 2.1.5.4).

@@ -7,6 +7,8 @@
 #   - through the lease break, with actimeo=30 (so no attribute timeout can
 #     help) for a file the mount holds open and has read: within 3 s, read
 #     through the same open descriptor and by a fresh stat.
+# And the page cache: mount.smbx writes a write-only descriptor's data around
+# it (as cp, dd and tar x write), a read-write one's through it.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 command -v python3 >/dev/null || skip "python3 is not installed"
@@ -74,6 +76,49 @@ scenario() {
   wait_for "a file another client made in a directory the mount made and creates files in" \
     content_is "$MNT/made/other.txt" "three"
   for ((i = 0; i < 20; i++)); do content_is "$MNT/made/f$i" "$i" || fail "made/f$i lost its contents"; done
+  if [[ $fs_peer == smbx ]]; then
+    # Counted with mincore(2) on a fresh descriptor while the writer still
+    # holds the file open, before anything reads it back (a read caches
+    # pages) or stats it (the new mtime makes the kernel drop the file's
+    # pages: FUSE_CAP_AUTO_INVAL_DATA).
+    head -c 1048576 /dev/urandom > "$work/1m"
+    cat > "$work/cached_pages.py" <<'PY'
+import ctypes, os, sys
+source, path, flags = sys.argv[1], sys.argv[2], {"O_WRONLY": os.O_WRONLY, "O_RDWR": os.O_RDWR}[sys.argv[3]]
+data = open(source, "rb").read()
+writer = os.open(path, flags | os.O_CREAT, 0o644)
+if os.write(writer, data) != len(data):
+    sys.exit("short write")
+libc = ctypes.CDLL(None, use_errno=True)
+libc.mmap.restype = ctypes.c_void_p
+libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_long]
+libc.mincore.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_void_p]
+reader = os.open(path, os.O_RDONLY)
+addr = libc.mmap(None, len(data), 1, 1, reader, 0)  # PROT_READ, MAP_SHARED
+if addr in (None, ctypes.c_void_p(-1).value):
+    sys.exit(f"mmap: {os.strerror(ctypes.get_errno())}")
+pages = (ctypes.c_ubyte * (len(data) // 4096))()
+if libc.mincore(addr, len(data), pages) != 0:
+    sys.exit(f"mincore: {os.strerror(ctypes.get_errno())}")
+print(sum(p & 1 for p in pages))
+os.close(reader)
+os.close(writer)
+PY
+    local write_only_pages read_write_pages
+    write_only_pages=$(python3 "$work/cached_pages.py" "$work/1m" "$MNT/write-only.bin" O_WRONLY) ||
+      fail "counting the cached pages of a file written through O_WRONLY failed"
+    read_write_pages=$(python3 "$work/cached_pages.py" "$work/1m" "$MNT/read-write.bin" O_RDWR) ||
+      fail "counting the cached pages of a file written through O_RDWR failed"
+    note "pages cached after writing 1 MiB (256 pages): $write_only_pages through a write-only descriptor," \
+      "$read_write_pages through a read-write one"
+    [[ $write_only_pages == 0 ]] ||
+      fail "$write_only_pages pages of a file written through an O_WRONLY descriptor are in the page cache" \
+        "(expected 0: written around it)"
+    [[ $read_write_pages -gt 0 ]] ||
+      fail "no page of a file written through an O_RDWR descriptor is in the page cache (expected its pages)"
+    cmp -s "$work/1m" "$MNT/write-only.bin" || fail "the file written through a write-only descriptor differs"
+    cmp -s "$work/1m" "$MNT/read-write.bin" || fail "the file written through a read-write descriptor differs"
+  fi
   fs_umount
 
   # The lease break: attributes cached for 30 s, file held open on the mount.

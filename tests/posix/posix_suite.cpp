@@ -1602,6 +1602,47 @@ void case_mmap_shared(const std::string& d) {
   expect_data(pread_n(fd.get(), 6, 10, "pread"), "NOSYNC", "mapped write without msync, after munmap and close");
 }
 
+// A file changed through a write-only descriptor while another descriptor
+// has the file's pages cached and mapped: its reads and its mapping see the
+// change at once, and so does its fstat once the file grew. (mount.smbx
+// writes a write-only descriptor's data around the page cache.)
+void case_write_only_coherent(const std::string& d) {
+  const std::string f = d + "/f";
+  const std::size_t size = 64 * 1024;
+  const std::string before = pattern(size, 11);
+  write_file(f, before);
+  // The writer first: opening a file drops its cached pages on some systems.
+  Fd writer = open_ok(f, O_WRONLY);
+  Fd reader = open_ok(f, O_RDONLY);
+  expect_data(pread_n(reader.get(), size, 0, "pread"), before, "the file read whole (its pages cached)");
+  const void* map = map_or_skip(size, PROT_READ, reader.get(), "mmap MAP_SHARED read");
+  const char* mapped = static_cast<const char*>(map);
+  expect_eq(std::string(mapped + 8192, 8), before.substr(8192, 8), "the mapping before the write");
+  {
+    pwrite_all(writer.get(), "NEW DATA", 8192 + 10, "pwrite through a write-only descriptor");
+    // The mapping first: a read may make the system look at the file again.
+    expect_eq(std::string(mapped + 8192 + 10, 8), std::string("NEW DATA"),
+              "the reader's mapping after a write-only descriptor's pwrite");
+    expect_data(pread_n(reader.get(), 8, 8192 + 10, "pread"), "NEW DATA",
+                "the reader's pread after a write-only descriptor's pwrite");
+    writer.close("close");
+  }
+  {
+    Fd appender = open_ok(f, O_WRONLY | O_APPEND);
+    write_all(appender.get(), "TAIL", "write through an O_WRONLY | O_APPEND descriptor");
+    appender.close("close");
+  }
+  struct stat st {};
+  ok(::fstat(reader.get(), &st), "fstat");
+  expect_eq(st.st_size, static_cast<off_t>(size + 4), "the reader's fstat size after the append");
+  expect_data(pread_n(reader.get(), 4, static_cast<off_t>(size), "pread"), "TAIL", "the appended bytes");
+  ok(::munmap(const_cast<void*>(map), size), "munmap");
+  std::string after = before;
+  after.replace(8192 + 10, 8, "NEW DATA");
+  after += "TAIL";
+  expect_data(read_file(f), after, "the file read again through a new descriptor");
+}
+
 struct Case {
   const char* name;
   void (*run)(const std::string&);
@@ -1647,6 +1688,7 @@ const Case cases[] = {
     {"xattr", case_xattr},
     {"fsync", case_fsync},
     {"mmap_shared", case_mmap_shared},
+    {"write_only_coherent", case_write_only_coherent},
 };
 
 enum class Outcome { pass, fail, skip };
