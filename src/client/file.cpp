@@ -77,6 +77,16 @@ void set_lock_sequence(Tree& tree, client::Open& open, wire::LockRequest& req) {
   req.lock_sequence_number = open.lock_sequence[bucket];
 }
 
+// A LOCK of one range (MS-SMB2 2.2.26; `flags`: lock_flags, unlock
+// included), numbered in the open's lock sequence.
+client::Request lock_request(Tree& tree, client::Open& open, std::uint64_t offset, std::uint64_t length,
+                             std::uint32_t flags) {
+  wire::LockRequest req{.lock_sequence_number = 0, .lock_sequence_index = 0, .file_id = open.file_id,
+                        .locks = {wire::LockElement{.offset = offset, .length = length, .flags = flags}}};
+  set_lock_sequence(tree, open, req);
+  return tree.request(wire::Command::lock, req);
+}
+
 std::string range(std::uint64_t offset, std::uint64_t length) {
   return " bytes " + std::to_string(offset) + "+" + std::to_string(length);
 }
@@ -510,11 +520,7 @@ asio::awaitable<Expected<void>> File::lock(std::uint64_t offset, std::uint64_t l
   if (!wait) flags |= wire::lock_flags::fail_immediately;
   // MS-SMB2 2.2.26: a blocking lock is answered STATUS_PENDING first; the
   // Connection keeps waiting for the final response.
-  wire::LockRequest req{.lock_sequence_number = 0, .lock_sequence_index = 0,
-                        .file_id = open_record_->file_id,
-                        .locks = {wire::LockElement{.offset = offset, .length = length, .flags = flags}}};
-  set_lock_sequence(tree, *open_record_, req);
-  auto r = co_await call_ok(tree, tree.request(wire::Command::lock, req), open_record_,
+  auto r = co_await call_ok(tree, lock_request(tree, *open_record_, offset, length, flags), open_record_,
                             "lock " + where(tree, path_) + range(offset, length));
   if (!r) co_return Unexpected{r.error()};
   ++open_record_->locks_held;
@@ -561,11 +567,7 @@ namespace {
 // UNLOCK of a range a withdrawn lock may hold; RANGE_NOT_LOCKED is success.
 asio::awaitable<Expected<void>> give_back_lock(std::shared_ptr<Tree> tree, std::shared_ptr<client::Open> open,
                                                std::uint64_t offset, std::uint64_t length, std::string action) {
-  wire::LockRequest req{.lock_sequence_number = 0, .lock_sequence_index = 0, .file_id = open->file_id,
-                        .locks = {wire::LockElement{.offset = offset, .length = length,
-                                                    .flags = wire::lock_flags::unlock}}};
-  set_lock_sequence(*tree, *open, req);
-  auto r = co_await tree->call(tree->request(wire::Command::lock, req), open);
+  auto r = co_await tree->call(lock_request(*tree, *open, offset, length, wire::lock_flags::unlock), open);
   if (!r) co_return Unexpected{r.error()};
   if (r->status() == wire::status::RANGE_NOT_LOCKED) co_return Expected<void>{};
   if (r->status() != wire::status::SUCCESS) co_return Unexpected{client::status_error(r->status(), std::move(action))};
@@ -611,15 +613,12 @@ asio::awaitable<Expected<void>> File::lock(std::uint64_t offset, std::uint64_t l
   std::string action = "lock " + where(*tree, path_) + range(offset, length);
   const std::uint32_t flags =
       kind == LockKind::shared ? wire::lock_flags::shared_lock : wire::lock_flags::exclusive_lock;
-  wire::LockRequest body{.lock_sequence_number = 0, .lock_sequence_index = 0, .file_id = open->file_id,
-                         .locks = {wire::LockElement{.offset = offset, .length = length, .flags = flags}}};
   // One sequence for every send of this LOCK: a resend the server already
   // applied is answered from its LockSequenceArray (3.3.5.14).
-  set_lock_sequence(*tree, *open, body);
+  auto request = lock_request(*tree, *open, offset, length, flags);
   std::shared_ptr<client::CallCancel> watch = cancel.state_;
   auto outcome = std::make_shared<LockOutcome>(tree->executor());
   cancel.state_->waiting = outcome;
-  auto request = tree->request(wire::Command::lock, body);
   asio::co_spawn(tree->executor(), run_lock(tree, open, std::move(request), watch, outcome, offset, length, action),
                  asio::detached);
   std::optional<std::chrono::steady_clock::time_point> give_up;
@@ -660,12 +659,7 @@ asio::awaitable<Expected<void>> File::lock(std::uint64_t offset, std::uint64_t l
 asio::awaitable<Expected<void>> File::unlock(std::uint64_t offset, std::uint64_t length) {
   if (!open_) co_return Unexpected{closed_handle("unlock", path_)};
   auto& tree = *tree_;
-  wire::LockRequest req{.lock_sequence_number = 0, .lock_sequence_index = 0,
-                        .file_id = open_record_->file_id,
-                        .locks = {wire::LockElement{.offset = offset, .length = length,
-                                                    .flags = wire::lock_flags::unlock}}};
-  set_lock_sequence(tree, *open_record_, req);
-  auto r = co_await call_ok(tree, tree.request(wire::Command::lock, req), open_record_,
+  auto r = co_await call_ok(tree, lock_request(tree, *open_record_, offset, length, wire::lock_flags::unlock), open_record_,
                             "unlock " + where(tree, path_) + range(offset, length));
   if (!r) co_return Unexpected{r.error()};
   if (open_record_->locks_held > 0) --open_record_->locks_held;
