@@ -1618,15 +1618,13 @@ void case_write_only_coherent(const std::string& d) {
   const void* map = map_or_skip(size, PROT_READ, reader.get(), "mmap MAP_SHARED read");
   const char* mapped = static_cast<const char*>(map);
   expect_eq(std::string(mapped + 8192, 8), before.substr(8192, 8), "the mapping before the write");
-  {
-    pwrite_all(writer.get(), "NEW DATA", 8192 + 10, "pwrite through a write-only descriptor");
-    // The mapping first: a read may make the system look at the file again.
-    expect_eq(std::string(mapped + 8192 + 10, 8), std::string("NEW DATA"),
-              "the reader's mapping after a write-only descriptor's pwrite");
-    expect_data(pread_n(reader.get(), 8, 8192 + 10, "pread"), "NEW DATA",
-                "the reader's pread after a write-only descriptor's pwrite");
-    writer.close("close");
-  }
+  pwrite_all(writer.get(), "NEW DATA", 8192 + 10, "pwrite through a write-only descriptor");
+  // The mapping first: a read may make the system look at the file again.
+  expect_eq(std::string(mapped + 8192 + 10, 8), std::string("NEW DATA"),
+            "the reader's mapping after a write-only descriptor's pwrite");
+  expect_data(pread_n(reader.get(), 8, 8192 + 10, "pread"), "NEW DATA",
+              "the reader's pread after a write-only descriptor's pwrite");
+  writer.close("close");
   {
     Fd appender = open_ok(f, O_WRONLY | O_APPEND);
     write_all(appender.get(), "TAIL", "write through an O_WRONLY | O_APPEND descriptor");
