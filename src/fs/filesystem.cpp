@@ -227,7 +227,7 @@ struct Filesystem::Impl {
 
   std::uint64_t in_flight = 0;       // coroutines running: ops and write-behind senders (shutdown waits for them)
   std::uint64_t behind_senders = 0;  // of those: write-behind senders (send_behind)
-  std::uint64_t written_behind = 0;  // WRITEs answered to the kernel, not yet by the server
+  std::uint64_t written_behind = 0;  // WRITEs taken behind (answered, or about to be), not yet by the server
   std::uint64_t behind_bytes = 0;    // their bytes
   std::uint64_t behind_bytes_peak = 0;
   // Cancelled whenever a WRITE behind completes: a write waiting for room
@@ -342,20 +342,26 @@ struct Filesystem::Impl {
     return told;
   }
   // A WRITE through a handle that bypasses the page cache (write-only, see
-  // direct_io_for()) went around pages that the file's other handles may
-  // have cached for the range: the kernel drops them. Recent kernels drop
-  // them on their own (6.18 does: posix_suite's write_only_coherent passes
-  // without this); older ones may not. Costs nothing while no handle of the
-  // file goes through the page cache. True when the kernel is told (see
-  // notifier_caught_up()).
-  bool invalidate_cached_range(const Handle& h, std::uint64_t offset, std::uint64_t length) {
-    const auto* n = inodes.find(h.ino);
-    if (h.page_cache || length == 0 || n == nullptr || n->page_cache_handles == 0) return false;
-    asio::post(notifier, [this, ino = h.ino, offset, length, weak = std::weak_ptr<bool>{alive}] {
+  // direct_io_for()) goes around pages that the file's other handles may
+  // have cached for the range. True when such handles are open: then the
+  // kernel drops the range (drop_cached_range) before the WRITE is sent, so
+  // that a page dirtied through a shared mapping is written back first and
+  // cannot land after the WRITE and undo it, and again before the WRITE is
+  // answered, for pages read in meanwhile. Kernels since about 6.6 do the
+  // first on their own; older ones do neither. Pages kept from handles
+  // already closed are dropped by the next open (written_around_cache).
+  bool writes_around_cache(const Handle& h, std::uint64_t length) {
+    auto* n = inodes.find(h.ino);
+    if (h.page_cache || length == 0 || n == nullptr) return false;
+    n->written_around_cache = true;
+    return n->page_cache_handles > 0;
+  }
+  // Posts to the notifier thread: see notifier_caught_up().
+  void drop_cached_range(std::uint64_t ino, std::uint64_t offset, std::uint64_t length) {
+    asio::post(notifier, [this, ino, offset, length, weak = std::weak_ptr<bool>{alive}] {
       if (!weak.expired() && !stopping)
         fuse_lowlevel_notify_inval_inode(se, ino, static_cast<off_t>(offset), static_cast<off_t>(length));
     });
-    return true;
   }
   // Whether a file opened with `flags` bypasses the kernel's page cache
   // (FOPEN_DIRECT_IO). cache=none: always. cache=strict: when opened
@@ -365,10 +371,11 @@ struct Filesystem::Impl {
   // and copying every write into them is the largest cost of a sequential
   // write (cp, dd, tar x) after the network. The kernel drops the file's
   // cached pages when it opens the file so (no FOPEN_KEEP_CACHE), and
-  // invalidate_cached_range() keeps other handles' pages right after that.
+  // writes_around_cache() keeps other handles' pages right after that.
   // cache=loose: never, as the writeback cache works in pages.
   bool direct_io_for(int flags) const {
-    return config.cache == CacheMode::none || (config.cache == CacheMode::strict && (flags & O_ACCMODE) == O_WRONLY);
+    return config.cache == CacheMode::none ||
+           (config.cache == CacheMode::strict && (flags & O_ACCMODE) == O_WRONLY);
   }
   void count_handle(Inode& n, const Handle& h) {
     ++n.open_handles;
@@ -1421,6 +1428,8 @@ awaitable<int> Filesystem::Impl::open(fuse_req_t req, fuse_ino_t ino, fuse_file_
   fi.fh = fh;
   if (!h->page_cache)
     fi.direct_io = 1;
+  else if (n->written_around_cache)
+    n->written_around_cache = false;  // no keep_cache: the kernel drops the pages
   else if (((n->lease_state & lease::read) != 0 || config.cache == CacheMode::loose) &&
            !(n->info && n->info->links > 1))
     // The server tells us (lease break) when the cache goes stale. Not for a
@@ -1489,7 +1498,10 @@ awaitable<int> Filesystem::Impl::create(fuse_req_t req, fuse_ino_t parent, std::
   handles.emplace(fh, h);
   if (h->page_cache) ++n->page_cache_handles;  // open_handles was counted above
   fi.fh = fh;
-  if (!h->page_cache) fi.direct_io = 1;
+  if (!h->page_cache)
+    fi.direct_io = 1;
+  else
+    n->written_around_cache = false;  // never keep_cache here: the kernel drops the pages
   const auto e = entry_of(*n);
   if (fuse_reply_create(req, &e, &fi) != 0) co_await abandon_handle(fh, id, true);
   co_return 0;
@@ -1537,6 +1549,11 @@ awaitable<int> Filesystem::Impl::write(fuse_req_t req, fuse_ino_t ino, WriteData
   if (!h->writable) co_return EBADF;
   const auto offset = static_cast<std::uint64_t>(off);
   const auto end = offset + data.size();
+  const bool around_cache = writes_around_cache(*h, data.size());
+  if (around_cache) {
+    drop_cached_range(ino, offset, data.size());
+    co_await notifier_caught_up();
+  }
   const auto* node = inodes.find(ino);
   if (config.cache != CacheMode::none && config.write_behind > 0 && node != nullptr &&
       (node->lease_state & lease::write) != 0) {
@@ -1569,7 +1586,10 @@ awaitable<int> Filesystem::Impl::write(fuse_req_t req, fuse_ino_t ino, WriteData
       n->local_mtime = now_filetime();
       const auto length = data.size();
       bool told = invalidate_links(ino);
-      told = invalidate_cached_range(*h, offset, length) || told;
+      if (around_cache) {
+        drop_cached_range(ino, offset, length);
+        told = true;
+      }
       h->wb_bytes += length;
       behind_bytes += length;
       behind_bytes_peak = std::max(behind_bytes_peak, behind_bytes);
@@ -1600,7 +1620,10 @@ awaitable<int> Filesystem::Impl::write(fuse_req_t req, fuse_ino_t ino, WriteData
     n->info_expiry = {};  // times changed on the server
   }
   bool told = invalidate_links(ino);
-  told = invalidate_cached_range(*h, offset, *put) || told;
+  if (around_cache) {
+    drop_cached_range(ino, offset, *put);
+    told = true;
+  }
   if (told) co_await notifier_caught_up();
   fuse_reply_write(req, *put);
   co_return 0;

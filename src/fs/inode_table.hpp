@@ -32,6 +32,11 @@ struct Inode {
   std::uint32_t lease_state = 0;             // what the open handles were granted
   std::uint32_t open_handles = 0;            // our handles on it (they keep it alive too)
   std::uint32_t page_cache_handles = 0;      // of those: files opened through the kernel's page cache
+  // A WRITE went around the page cache (a write-only handle) since the last
+  // open that dropped the file's pages: the next open through the page cache
+  // drops them too (no FOPEN_KEEP_CACHE), as pages kept from a closed
+  // handle may predate the WRITE.
+  bool written_around_cache = false;
   std::uint64_t st_ino = 0;                  // the server's file index once known; then fixed
   // FILETIME of our last WRITE: shown as mtime while the server's is older
   // (Samba moves LastWriteTime only later or at close, MS-FSA 2.1.5.4).

@@ -1604,11 +1604,13 @@ void case_mmap_shared(const std::string& d) {
 
 // A file changed through a write-only descriptor while another descriptor
 // has the file's pages cached and mapped: its reads and its mapping see the
-// change at once, and so does its fstat once the file grew. (mount.smbx
-// writes a write-only descriptor's data around the page cache.)
+// change at once, and so does its fstat once the file grew. Then pages left
+// cached by a descriptor already closed: a new descriptor's mapping sees
+// what a write-only descriptor wrote since. (mount.smbx writes a write-only
+// descriptor's data around the page cache.)
 void case_write_only_coherent(const std::string& d) {
   const std::string f = d + "/f";
-  const std::size_t size = 64 * 1024;
+  const std::size_t size = 64 * 1024 - 100;  // the last page is part used: the append lands in it
   const std::string before = pattern(size, 11);
   write_file(f, before);
   // The writer first: opening a file drops its cached pages on some systems.
@@ -1635,10 +1637,46 @@ void case_write_only_coherent(const std::string& d) {
   expect_eq(st.st_size, static_cast<off_t>(size + 4), "the reader's fstat size after the append");
   expect_data(pread_n(reader.get(), 4, static_cast<off_t>(size), "pread"), "TAIL", "the appended bytes");
   ok(::munmap(const_cast<void*>(map), size), "munmap");
+  reader.close("close");
   std::string after = before;
   after.replace(8192 + 10, 8, "NEW DATA");
   after += "TAIL";
   expect_data(read_file(f), after, "the file read again through a new descriptor");
+
+  Fd later_writer = open_ok(f, O_WRONLY);
+  {
+    Fd cacher = open_ok(f, O_RDONLY);
+    expect_data(pread_n(cacher.get(), after.size(), 0, "pread"), after, "the file read whole again");
+    cacher.close("close");
+  }
+  pwrite_all(later_writer.get(), "LATER", 100, "pwrite through a write-only descriptor, no reader open");
+  later_writer.close("close");
+  Fd fresh = open_ok(f, O_RDONLY);
+  const void* map2 = map_or_skip(after.size(), PROT_READ, fresh.get(), "mmap MAP_SHARED read");
+  const std::string seen(static_cast<const char*>(map2) + 100, 5);
+  ok(::munmap(const_cast<void*>(map2), after.size()), "munmap");
+  expect_eq(seen, std::string("LATER"),
+            "a new descriptor's mapping after a write-only descriptor's pwrite over pages a closed one cached");
+  fresh.close("close");
+  after.replace(100, 5, "LATER");
+
+  // A page dirtied through a shared mapping, then written elsewhere in it by
+  // a write-only descriptor: the write-back of the page must not undo the write.
+  Fd last_writer = open_ok(f, O_WRONLY);
+  {
+    Fd mapper = open_ok(f, O_RDWR);
+    void* map3 = map_or_skip(after.size(), PROT_READ | PROT_WRITE, mapper.get(), "mmap MAP_SHARED read/write");
+    std::memcpy(static_cast<char*>(map3) + 20, "DIRTY", 5);
+    pwrite_all(last_writer.get(), "CLEAN", 200, "pwrite through a write-only descriptor into a dirty mapped page");
+    ok(::msync(map3, after.size(), MS_SYNC), "msync");
+    ok(::munmap(map3, after.size()), "munmap");
+    mapper.close("close");
+  }
+  last_writer.close("close");
+  after.replace(20, 5, "DIRTY");
+  after.replace(200, 5, "CLEAN");
+  expect_data(read_file(f), after,
+              "a mapping's dirty page and a write-only descriptor's pwrite into it, both kept");
 }
 
 struct Case {
