@@ -659,7 +659,8 @@ asio::awaitable<Expected<void>> File::lock(std::uint64_t offset, std::uint64_t l
 asio::awaitable<Expected<void>> File::unlock(std::uint64_t offset, std::uint64_t length) {
   if (!open_) co_return Unexpected{closed_handle("unlock", path_)};
   auto& tree = *tree_;
-  auto r = co_await call_ok(tree, lock_request(tree, *open_record_, offset, length, wire::lock_flags::unlock), open_record_,
+  auto request = lock_request(tree, *open_record_, offset, length, wire::lock_flags::unlock);
+  auto r = co_await call_ok(tree, std::move(request), open_record_,
                             "unlock " + where(tree, path_) + range(offset, length));
   if (!r) co_return Unexpected{r.error()};
   if (open_record_->locks_held > 0) --open_record_->locks_held;

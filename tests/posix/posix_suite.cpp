@@ -1656,7 +1656,7 @@ void case_write_only_coherent(const std::string& d) {
   const std::string seen(static_cast<const char*>(map2) + 100, 5);
   ok(::munmap(const_cast<void*>(map2), after.size()), "munmap");
   expect_eq(seen, std::string("LATER"),
-            "a new descriptor's mapping after a write-only descriptor's pwrite over pages a closed one cached");
+            "a new mapping after a write-only descriptor's pwrite over pages a closed one cached");
   fresh.close("close");
   after.replace(100, 5, "LATER");
 
@@ -1665,9 +1665,10 @@ void case_write_only_coherent(const std::string& d) {
   Fd last_writer = open_ok(f, O_WRONLY);
   {
     Fd mapper = open_ok(f, O_RDWR);
-    void* map3 = map_or_skip(after.size(), PROT_READ | PROT_WRITE, mapper.get(), "mmap MAP_SHARED read/write");
+    void* map3 =
+        map_or_skip(after.size(), PROT_READ | PROT_WRITE, mapper.get(), "mmap MAP_SHARED read/write");
     std::memcpy(static_cast<char*>(map3) + 20, "DIRTY", 5);
-    pwrite_all(last_writer.get(), "CLEAN", 200, "pwrite through a write-only descriptor into a dirty mapped page");
+    pwrite_all(last_writer.get(), "CLEAN", 200, "write-only pwrite into a dirty mapped page");
     ok(::msync(map3, after.size(), MS_SYNC), "msync");
     ok(::munmap(map3, after.size()), "munmap");
     mapper.close("close");
