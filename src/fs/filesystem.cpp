@@ -325,6 +325,14 @@ struct Filesystem::Impl {
     else
       n->info_expiry = {};
   }
+  // Has the notifier thread tell the kernel to drop what it cached of `ino`:
+  // its attributes, and its pages in [offset, offset + length) (length 0: to
+  // the end of the file; offset -1: no pages). See notifier_caught_up().
+  void notify_inval_inode(std::uint64_t ino, off_t offset, off_t length) {
+    asio::post(notifier, [this, ino, offset, length, weak = std::weak_ptr<bool>{alive}] {
+      if (!weak.expired() && !stopping) fuse_lowlevel_notify_inval_inode(se, ino, offset, length);
+    });
+  }
   // Data or size of `ino` changed through this name: the file's other names
   // (hard links, each its own inode) have stale attributes and pages. True
   // when the kernel is told (see notifier_caught_up()).
@@ -334,9 +342,7 @@ struct Filesystem::Impl {
     bool told = false;
     for (auto other : inodes.same_file(ino)) {
       invalidate(other);
-      asio::post(notifier, [this, other, weak = std::weak_ptr<bool>{alive}] {
-        if (!weak.expired() && !stopping) fuse_lowlevel_notify_inval_inode(se, other, 0, 0);
-      });
+      notify_inval_inode(other, 0, 0);
       told = true;
     }
     return told;
@@ -344,7 +350,7 @@ struct Filesystem::Impl {
   // A WRITE through a handle that bypasses the page cache (write-only, see
   // direct_io_for()) goes around pages that the file's other handles may
   // have cached for the range. True when such handles are open: then the
-  // kernel drops the range (drop_cached_range) before the WRITE is sent, so
+  // kernel drops the range (notify_inval_inode) before the WRITE is sent, so
   // that a page dirtied through a shared mapping is written back first and
   // cannot land after the WRITE and undo it, and again before the WRITE is
   // answered, for pages read in meanwhile. Kernels since about 6.6 do the
@@ -355,13 +361,6 @@ struct Filesystem::Impl {
     if (h.page_cache || length == 0 || n == nullptr) return false;
     n->written_around_cache = true;
     return n->page_cache_handles > 0;
-  }
-  // Posts to the notifier thread: see notifier_caught_up().
-  void drop_cached_range(std::uint64_t ino, std::uint64_t offset, std::uint64_t length) {
-    asio::post(notifier, [this, ino, offset, length, weak = std::weak_ptr<bool>{alive}] {
-      if (!weak.expired() && !stopping)
-        fuse_lowlevel_notify_inval_inode(se, ino, static_cast<off_t>(offset), static_cast<off_t>(length));
-    });
   }
   // Whether a file opened with `flags` bypasses the kernel's page cache
   // (FOPEN_DIRECT_IO). cache=none: always. cache=strict: when opened
@@ -402,10 +401,7 @@ struct Filesystem::Impl {
   // The link count of `names` changed: the kernel drops their cached
   // attributes before the request is answered.
   awaitable<void> invalidate_attributes(std::vector<std::uint64_t> names) {
-    asio::post(notifier, [this, names, weak = std::weak_ptr<bool>{alive}] {
-      for (auto id : names)
-        if (!weak.expired() && !stopping) fuse_lowlevel_notify_inval_inode(se, id, -1, 0);
-    });
+    for (auto id : names) notify_inval_inode(id, -1, 0);
     co_await notifier_caught_up();
   }
   static bool hidden_name(std::string_view name) {
@@ -1551,7 +1547,7 @@ awaitable<int> Filesystem::Impl::write(fuse_req_t req, fuse_ino_t ino, WriteData
   const auto end = offset + data.size();
   const bool around_cache = writes_around_cache(*h, data.size());
   if (around_cache) {
-    drop_cached_range(ino, offset, data.size());
+    notify_inval_inode(ino, off, static_cast<off_t>(data.size()));
     co_await notifier_caught_up();
   }
   const auto* node = inodes.find(ino);
@@ -1587,7 +1583,7 @@ awaitable<int> Filesystem::Impl::write(fuse_req_t req, fuse_ino_t ino, WriteData
       const auto length = data.size();
       bool told = invalidate_links(ino);
       if (around_cache) {
-        drop_cached_range(ino, offset, length);
+        notify_inval_inode(ino, off, static_cast<off_t>(length));
         told = true;
       }
       h->wb_bytes += length;
@@ -1621,7 +1617,7 @@ awaitable<int> Filesystem::Impl::write(fuse_req_t req, fuse_ino_t ino, WriteData
   }
   bool told = invalidate_links(ino);
   if (around_cache) {
-    drop_cached_range(ino, offset, *put);
+    notify_inval_inode(ino, off, static_cast<off_t>(*put));
     told = true;
   }
   if (told) co_await notifier_caught_up();
@@ -2054,10 +2050,7 @@ awaitable<int> Filesystem::Impl::copy_file_range(fuse_req_t req, fuse_ino_t ino_
   if (done > 0) {
     // The pages and attributes the kernel cached for the target's range
     // (also when it did not drop them itself: a copy it did not see).
-    asio::post(notifier, [this, ino_out, off_out, done, weak = std::weak_ptr<bool>{alive}] {
-      if (!weak.expired() && !stopping)
-        fuse_lowlevel_notify_inval_inode(se, ino_out, off_out, static_cast<off_t>(done));
-    });
+    notify_inval_inode(ino_out, off_out, static_cast<off_t>(done));
   }
   co_return 0;
 }
